@@ -7,7 +7,7 @@ Docs: https://smile-nb.github.io/smile_nb/cli.html.md"""
 # %% auto #0
 __all__ = ['data_summary', 'smile_nb_data', 'smile_nb_train', 'smile_nb_evaluate', 'smile_nb_predict']
 
-# %% ../nbs/12_cli.ipynb #869af9fc
+# %% ../nbs/12_cli.ipynb #945ca083
 import json, sys
 from pathlib import Path
 import pandas as pd
@@ -15,8 +15,9 @@ from fastcore.script import call_parse, store_true
 from .core import SmileError, user_errors
 from .data import read_smile, find_data, preprocess, label_dict
 from .split import split_smile, split_counts
+from .train import DEFAULTS
 
-# %% ../nbs/12_cli.ipynb #cdc630e7
+# %% ../nbs/12_cli.ipynb #39db1ed4
 def data_summary(path=None, # the CSV; `None` looks where `find_data` looks
                  test_size:float=0.15, seed:int=17, rare:str='error' # passed to `split_smile`
                 ) -> dict:
@@ -47,7 +48,7 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
         print(t.to_string())
         print(f"\ntrain {sum(s['split']['train'].values())} / validation {sum(s['split']['val'].values())}")
 
-# %% ../nbs/12_cli.ipynb #67f44ab5
+# %% ../nbs/12_cli.ipynb #e5b33d02
 def _default_out(model:str=None) -> str:
     from smile_nb.encode import DEFAULT_MODEL
     if model in (None, DEFAULT_MODEL): return 'models/smile-minilm'
@@ -57,9 +58,10 @@ def _default_out(model:str=None) -> str:
 def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)
                    model:str=None, # a Hugging Face name (bert-base-uncased) or a local folder; default: the embedded all-MiniLM-L6-v2
                    out:str=None, # output folder (default: models/smile-minilm)
-                   epochs:int=8, # passes over the training split
-                   batch_size:int=16, # tweets per training batch
-                   lr:float=1e-4, # peak learning rate of AdamW
+                   epochs:int=DEFAULTS['epochs'], # passes over the training split
+                   batch_size:int=DEFAULTS['batch_size'], # tweets per training batch
+                   lr:float=DEFAULTS['lr'], # peak learning rate of AdamW for the pretrained encoder
+                   head_lr:float=DEFAULTS['head_lr'], # peak learning rate of the new classification head
                    seed:int=17, # seeds Python, NumPy, torch and the batch order
                    max_length:int=256, # token cap per tweet
                    precision:str='auto', # auto, fp32, bf16 or fp16
@@ -73,7 +75,7 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
     out = out or _default_out(model)
     with user_errors('smile-nb-train'):
         try:
-            m = train(data, model, out, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, max_length=max_length,
+            m = train(data, model, out, epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, seed=seed, max_length=max_length,
                       precision=precision, use_class_weights=class_weights, patience=patience,
                       train_subset=train_subset, resume=resume, overwrite=overwrite)
         except KeyboardInterrupt:
@@ -86,7 +88,7 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
               f"{m['train_samples_per_second']:.0f} tweets/s, {m['device']}, {m['precision']})")
         print(f"saved to {out}")
 
-# %% ../nbs/12_cli.ipynb #8deeb003
+# %% ../nbs/12_cli.ipynb #ad5bc331
 @call_parse
 def smile_nb_evaluate(model_dir:str, # a model folder saved by smile-nb-train
                       data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)

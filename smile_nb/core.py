@@ -7,18 +7,18 @@ Docs: https://smile-nb.github.io/smile_nb/core.html.md"""
 # %% auto #0
 __all__ = ['SmileError', 'SmileWarning', 'user_errors', 'atomic_write', 'recover_dir', 'replace_dir', 'atomic_dir']
 
-# %% ../nbs/01_core.ipynb #a3413af5
+# %% ../nbs/01_core.ipynb #f8840544
 import contextlib, os, sys, tempfile, warnings
 from pathlib import Path
 
-# %% ../nbs/01_core.ipynb #625dd860
+# %% ../nbs/01_core.ipynb #9bcf1007
 class SmileError(ValueError):
     "A problem with the user's input (a file, a row, an argument): its message is meant to be shown as it is."
 
 class SmileWarning(UserWarning):
     "An announced repair of the user's input: what was changed and why."
 
-# %% ../nbs/01_core.ipynb #57ffc29d
+# %% ../nbs/01_core.ipynb #b114ff45
 @contextlib.contextmanager
 def user_errors(prog:str): # the command's name, printed before each message
     "Turn `SmileError` into a one-line message and exit 2; show `SmileWarning`s as one line each."
@@ -36,7 +36,7 @@ def user_errors(prog:str): # the command's name, printed before each message
         sys.exit(130)
     finally: warnings.showwarning = _orig
 
-# %% ../nbs/01_core.ipynb #f46a8a79
+# %% ../nbs/01_core.ipynb #30763a13
 @contextlib.contextmanager
 def atomic_write(path, # the file to (re)place
                  mode='wb'): # 'wb' for bytes, 'w' for text
@@ -53,7 +53,7 @@ def atomic_write(path, # the file to (re)place
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
 
-# %% ../nbs/01_core.ipynb #63e138bd
+# %% ../nbs/01_core.ipynb #e8e62661
 def _fsync_tree(path:Path):
     "Flush every file under `path` to disk."
     for p in [path, *path.rglob('*')]:

@@ -7,14 +7,14 @@ Docs: https://smile-nb.github.io/smile_nb/loaders.html.md"""
 # %% auto #0
 __all__ = ['TrainBatches', 'train_loader', 'val_loader']
 
-# %% ../nbs/06_loaders.ipynb #74b11aae
+# %% ../nbs/06_loaders.ipynb #e266b42a
 import math, os
 import torch
 from torch.utils.data import DataLoader
 from .core import SmileError
 from .encode import make_collator
 
-# %% ../nbs/06_loaders.ipynb #5fddfb7c
+# %% ../nbs/06_loaders.ipynb #9b082acb
 class TrainBatches(torch.utils.data.Sampler):
     "Lists of indices, one per batch: a seeded shuffle per epoch, optionally grouped by length."
     def __init__(self, lengths, # token count of each example
@@ -37,7 +37,7 @@ class TrainBatches(torch.utils.data.Sampler):
             batches += c[torch.argsort(self.lengths[c], stable=True)].split(self.batch_size)
         for i in torch.randperm(len(batches), generator=g).tolist(): yield batches[i].tolist()
 
-# %% ../nbs/06_loaders.ipynb #3c471979
+# %% ../nbs/06_loaders.ipynb #05e294aa
 def train_loader(ds, # the training `SmileDataset`
                  tokenizer, # pads the batches
                  batch_size:int=16, # examples per batch

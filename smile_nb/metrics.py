@@ -7,11 +7,11 @@ Docs: https://smile-nb.github.io/smile_nb/metrics.html.md"""
 # %% auto #0
 __all__ = ['f1_score_func', 'accuracy_per_class', 'evaluate_logits', 'report', 'confusion', 'plot_confusion']
 
-# %% ../nbs/08_metrics.ipynb #d02221f1
+# %% ../nbs/08_metrics.ipynb #ea4f0bc2
 import numpy as np, pandas as pd
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
-# %% ../nbs/08_metrics.ipynb #9ac9fc37
+# %% ../nbs/08_metrics.ipynb #ceca8b18
 def _pred(logits) -> np.ndarray:
     "Predicted class ids: the argmax of each row of logits (ties go to the lower id)."
     return np.asarray(logits).argmax(axis=1).ravel()
@@ -38,7 +38,7 @@ def accuracy_per_class(preds, # logits, one row per example
     t = pd.DataFrame(rows, columns=['class', 'correct', 'total']).set_index('class')
     return t.assign(accuracy=t.correct / t.total)
 
-# %% ../nbs/08_metrics.ipynb #acb57dd2
+# %% ../nbs/08_metrics.ipynb #c804ffeb
 def evaluate_logits(preds, # logits, one row per example
                     labels, # true label ids
                     label_dict:dict # {name: id}
@@ -59,7 +59,7 @@ def report(preds, labels, label_dict:dict) -> str:
     return classification_report(np.asarray(labels).ravel(), _pred(preds), labels=ids,
                                  target_names=[n for n, _ in sorted(label_dict.items(), key=lambda kv: kv[1])], zero_division=0)
 
-# %% ../nbs/08_metrics.ipynb #f2098801
+# %% ../nbs/08_metrics.ipynb #463e2a6e
 def confusion(preds, labels, label_dict:dict) -> pd.DataFrame:
     "Confusion counts: true classes as rows, predicted classes as columns, named."
     names = [n for n, _ in sorted(label_dict.items(), key=lambda kv: kv[1])]

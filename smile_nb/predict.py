@@ -7,14 +7,14 @@ Docs: https://smile-nb.github.io/smile_nb/predict.html.md"""
 # %% auto #0
 __all__ = ['predict']
 
-# %% ../nbs/11_predict.ipynb #4aa88a7c
+# %% ../nbs/11_predict.ipynb #f3059962
 from pathlib import Path
 import numpy as np, torch
 from .core import SmileError
 from .evaluate import load_trained, autocast
 from .train import choose_precision
 
-# %% ../nbs/11_predict.ipynb #66d1d19c
+# %% ../nbs/11_predict.ipynb #9fbfefe6
 def predict(texts, # the texts to classify
             model, # a saved model folder, or the `(model, tokenizer, labels)` that `load_trained` returns
             batch_size:int=64, # texts per batch

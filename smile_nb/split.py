@@ -7,12 +7,12 @@ Docs: https://smile-nb.github.io/smile_nb/split.html.md"""
 # %% auto #0
 __all__ = ['split_smile', 'split_counts']
 
-# %% ../nbs/03_split.ipynb #8914ec9b
+# %% ../nbs/03_split.ipynb #e609a811
 import pandas as pd
 from sklearn.model_selection import train_test_split
 from .core import SmileError
 
-# %% ../nbs/03_split.ipynb #d39a5470
+# %% ../nbs/03_split.ipynb #f837ebe4
 def split_smile(df:pd.DataFrame, # a preprocessed frame with `category` and `label` columns
                 test_size:float=0.15, # the share of tweets held out for validation
                 seed:int=17, # `random_state` of the split
@@ -37,7 +37,7 @@ def split_smile(df:pd.DataFrame, # a preprocessed frame with `category` and `lab
     out.loc[val_ids, 'data_type'] = 'val'
     return out
 
-# %% ../nbs/03_split.ipynb #36e21074
+# %% ../nbs/03_split.ipynb #2ac2690b
 def split_counts(df:pd.DataFrame) -> pd.DataFrame:
     "Tweets per class (rows, in label order) and side of the split (columns)."
     t = pd.crosstab(df.category, df.data_type)
