@@ -7,8 +7,8 @@ Docs: https://smile-nb.github.io/smile_nb/evaluate.html.md"""
 # %% auto #0
 __all__ = ['load_trained', 'autocast', 'relabel', 'evaluate_model', 'load_state_dict_file']
 
-# %% ../nbs/10_evaluate.ipynb #2e286c65
-import contextlib, json, pickle, warnings
+# %% ../nbs/10_evaluate.ipynb #92a762b2
+import contextlib, json, os, pickle, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -21,7 +21,7 @@ from .model import load_model, quiet_transformers
 from .train import choose_precision, validate
 from .metrics import evaluate_logits, accuracy_per_class, confusion, report
 
-# %% ../nbs/10_evaluate.ipynb #ceb09552
+# %% ../nbs/10_evaluate.ipynb #6ddfccaf
 def load_trained(model_dir # a folder written by `train` (or any sequence-classification model folder)
                 ) -> tuple:
     "The model, its tokenizer and its `{label: id}` mapping, from a saved model folder."
@@ -44,7 +44,7 @@ def load_trained(model_dir # a folder written by `train` (or any sequence-classi
         warnings.warn(f"{d}: the model's classes have no names (LABEL_0...); it was saved without id2label", SmileWarning)
     return model.eval(), tok, labels
 
-# %% ../nbs/10_evaluate.ipynb #f391c372
+# %% ../nbs/10_evaluate.ipynb #e8230d71
 def autocast(precision:str, device) -> contextlib.AbstractContextManager:
     "An autocast context for `precision` on `device` (a no-op for fp32)."
     if precision == 'fp32': return contextlib.nullcontext()
@@ -76,7 +76,7 @@ def evaluate_model(model_dir, # a saved model folder
     m = evaluate_logits(logits, y, labels)
     return dict(val_loss=loss, **m, n_val=len(y), confusion=confusion(logits, y, labels).values.tolist(), precision=p, device=device)
 
-# %% ../nbs/10_evaluate.ipynb #b31298c8
+# %% ../nbs/10_evaluate.ipynb #cce284a1
 def load_state_dict_file(path, # a `state_dict` saved by `torch.save` (the seed's `.model` files) or a `.safetensors` file
                          model:str='bert-base-uncased', # the architecture it was trained from: a Hub name, a folder, or None for the default
                          label_dict:dict=None # {label: id}; None uses the SMILE labels in the seed's order

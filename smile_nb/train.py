@@ -8,7 +8,7 @@ Docs: https://smile-nb.github.io/smile_nb/train.html.md"""
 __all__ = ['PRECISIONS', 'DEFAULTS', 'SELECT', 'cpu_has_bf16', 'choose_precision', 'class_weights', 'validate', 'save_checkpoint',
            'save_best', 'check_out', 'train', 'finish', 'plot_history']
 
-# %% ../nbs/09_train.ipynb #06ba71da
+# %% ../nbs/09_train.ipynb #b5671adf
 import json, math, os, shutil, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -25,7 +25,7 @@ from .loaders import train_loader, val_loader
 from .optim import make_optimizer, make_scheduler
 from .metrics import evaluate_logits, accuracy_per_class
 
-# %% ../nbs/09_train.ipynb #191c1d29
+# %% ../nbs/09_train.ipynb #62cadb70
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 
 def cpu_has_bf16() -> bool:
@@ -45,7 +45,7 @@ def choose_precision(precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'
     if precision == 'fp16' and dev.type != 'cuda': raise SmileError(f"--precision fp16 needs a CUDA GPU; this run is on {dev.type} (use bf16 or fp32)")
     return precision
 
-# %% ../nbs/09_train.ipynb #78a372d5
+# %% ../nbs/09_train.ipynb #f9e552c9
 def class_weights(labels, num_labels:int) -> torch.Tensor:
     "scikit-learn's 'balanced' class weights for the label ids in `labels`."
     from sklearn.utils.class_weight import compute_class_weight
@@ -54,7 +54,7 @@ def class_weights(labels, num_labels:int) -> torch.Tensor:
     w[present] = compute_class_weight('balanced', classes=present, y=np.asarray(labels))
     return torch.tensor(w, dtype=torch.float32)
 
-# %% ../nbs/09_train.ipynb #07658579
+# %% ../nbs/09_train.ipynb #b27aad23
 @torch.no_grad()
 def validate(model, loader, accelerator=None) -> tuple:
     "Mean cross-entropy, logits and labels of `model` over `loader`."
@@ -68,7 +68,7 @@ def validate(model, loader, accelerator=None) -> tuple:
     logits, labels = torch.cat(logits), torch.cat(labels)
     return F.cross_entropy(logits, labels).item(), logits.numpy(), labels.numpy()
 
-# %% ../nbs/09_train.ipynb #32e0aa3a
+# %% ../nbs/09_train.ipynb #2bee82f5
 def _swap_in(accelerator, tmp:Path, dest:Path):
     "All processes have written `tmp`: the main one swaps it in for `dest`."
     accelerator.wait_for_everyone()
@@ -96,7 +96,7 @@ def save_best(accelerator, model, out:Path):
         with quiet_transformers(): accelerator.unwrap_model(model).save_pretrained(tmp, state_dict=sd)
     _swap_in(accelerator, tmp, out/'best')
 
-# %% ../nbs/09_train.ipynb #568e308b
+# %% ../nbs/09_train.ipynb #70bee92a
 def check_out(out:Path, overwrite:bool=False, resume:bool=False) -> str:
     "What to do with output folder `out`: 'new', 'resume' or 'overwrite', or a `SmileError` saying why not."
     if out.exists() and not out.is_dir(): raise SmileError(f"--out {out} is a file; expected a folder for the model")
@@ -116,7 +116,7 @@ def check_out(out:Path, overwrite:bool=False, resume:bool=False) -> str:
         return 'overwrite'
     return 'new'
 
-# %% ../nbs/09_train.ipynb #3195e447
+# %% ../nbs/09_train.ipynb #1a611282
 DEFAULTS = dict(epochs=10, batch_size=32, lr=5e-5, head_lr=2e-3, warmup=0.1)   # chosen by measurement: see "The full run"
 SELECT = {'weighted_f1': max, 'macro_f1': max, 'accuracy': max, 'val_loss': min}
 
@@ -217,7 +217,7 @@ def train(data=None, # the SMILE CSV, as for `find_data`; or a split frame
             log(f"no better {s['select']} for {s['patience']} epochs: stopping early"); break
     return finish(accelerator, out, tok, vl, ld, history, best_epoch, train_seconds, len(ds['train']), settings, mp, log)
 
-# %% ../nbs/09_train.ipynb #2c59129d
+# %% ../nbs/09_train.ipynb #5ff2323e
 def finish(accelerator, out, tok, vl, ld, history, best_epoch, train_seconds, n_train, settings, precision, log=print) -> dict:
     "Evaluate the best model, then replace `out` with it, the tokenizer, `metrics.json`, the history and plots."
     from transformers import AutoModelForSequenceClassification
