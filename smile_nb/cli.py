@@ -7,8 +7,8 @@ Docs: https://smile-nb.github.io/smile_nb/cli.html.md"""
 # %% auto #0
 __all__ = ['data_summary', 'smile_nb_data', 'smile_nb_train', 'smile_nb_evaluate', 'smile_nb_predict']
 
-# %% ../nbs/12_cli.ipynb #945ca083
-import json, sys
+# %% ../nbs/12_cli.ipynb #68a9c364
+import sys
 from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse, store_true
@@ -17,7 +17,7 @@ from .data import read_smile, find_data, preprocess, label_dict
 from .split import split_smile, split_counts
 from .train import DEFAULTS
 
-# %% ../nbs/12_cli.ipynb #39db1ed4
+# %% ../nbs/12_cli.ipynb #6216297a
 def data_summary(path=None, # the CSV; `None` looks where `find_data` looks
                  test_size:float=0.15, seed:int=17, rare:str='error' # passed to `split_smile`
                 ) -> dict:
@@ -48,7 +48,7 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
         print(t.to_string())
         print(f"\ntrain {sum(s['split']['train'].values())} / validation {sum(s['split']['val'].values())}")
 
-# %% ../nbs/12_cli.ipynb #e5b33d02
+# %% ../nbs/12_cli.ipynb #cf496ef7
 def _default_out(model:str=None) -> str:
     from smile_nb.encode import DEFAULT_MODEL
     if model in (None, DEFAULT_MODEL): return 'models/smile-minilm'
@@ -88,7 +88,7 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
               f"{m['train_samples_per_second']:.0f} tweets/s, {m['device']}, {m['precision']})")
         print(f"saved to {out}")
 
-# %% ../nbs/12_cli.ipynb #ad5bc331
+# %% ../nbs/12_cli.ipynb #cd5ed892
 @call_parse
 def smile_nb_evaluate(model_dir:str, # a model folder saved by smile-nb-train
                       data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)

@@ -8,14 +8,14 @@ Docs: https://smile-nb.github.io/smile_nb/data.html.md"""
 __all__ = ['SMILE_FILE', 'SMILE_URL', 'SMILE_DOI', 'SMILE_SHA256', 'cache_dir', 'find_data', 'download_smile', 'read_smile',
            'preprocess', 'label_dict', 'load_smile', 'plot_counts', 'plot_lengths']
 
-# %% ../nbs/02_data.ipynb #d902b894
-import csv, hashlib, io, os, re, tempfile, urllib.error, urllib.request, warnings, zipfile
+# %% ../nbs/02_data.ipynb #e37ef8c4
+import csv, hashlib, io, os, re, urllib.error, urllib.request, warnings, zipfile
 from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 from .core import SmileError, SmileWarning, atomic_write
 
-# %% ../nbs/02_data.ipynb #ece119b0
+# %% ../nbs/02_data.ipynb #5b700dae
 SMILE_FILE = 'smile-annotations-final.csv'
 SMILE_URL = 'https://figshare.com/ndownloader/articles/3187909/versions/2'
 SMILE_DOI = 'https://doi.org/10.6084/m9.figshare.3187909.v2'
@@ -26,7 +26,7 @@ def cache_dir() -> Path:
     if os.environ.get('SMILE_NB_CACHE'): return Path(os.environ['SMILE_NB_CACHE']).expanduser()
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'smile_nb'
 
-# %% ../nbs/02_data.ipynb #bfdb7565
+# %% ../nbs/02_data.ipynb #de75d82f
 def _check_file(p:Path, what:str) -> Path:
     "`p` if it is an existing file, else a `SmileError` saying what `what` named."
     if p.is_dir(): raise SmileError(f"{what} {p} is a folder; expected the CSV file itself ({SMILE_FILE})")
@@ -46,7 +46,7 @@ def find_data(path=None, # an explicit CSV path; wins over everything else
     if not download: raise SmileError(f"the SMILE data is not here: put {SMILE_FILE} at {dest} or Data/{SMILE_FILE}, or set SMILE_DATA to its path")
     return download_smile(dest, url)
 
-# %% ../nbs/02_data.ipynb #68b7a05e
+# %% ../nbs/02_data.ipynb #d2d7d3d8
 def _csv_from(blob:bytes) -> bytes:
     "The CSV inside the figshare zip, or `blob` itself if it is not a zip."
     if not blob.startswith(b'PK'): return blob
@@ -77,7 +77,7 @@ def download_smile(dest, # where to save the CSV
     with atomic_write(dest) as f: f.write(data)
     return dest
 
-# %% ../nbs/02_data.ipynb #3808cdb8
+# %% ../nbs/02_data.ipynb #09a197d9
 def _where(lines, n=5) -> str:
     "'line 3' or 'lines 3, 7, 9 (and 12 more)'."
     lines = list(lines)
@@ -100,7 +100,7 @@ def _decode(raw:bytes, path:Path) -> str:
     if '\r\n' in text: warnings.warn(f"{path}: read Windows line endings (CRLF) as plain newlines", SmileWarning)
     return text
 
-# %% ../nbs/02_data.ipynb #5152436c
+# %% ../nbs/02_data.ipynb #c3651075
 def read_smile(path # the SMILE CSV (no header; columns id, text, category)
               ) -> pd.DataFrame:
     "Read and validate the SMILE CSV into a frame indexed by tweet `id`, with columns `text` and `category`."
@@ -140,7 +140,7 @@ def read_smile(path # the SMILE CSV (no header; columns id, text, category)
     if changed.any(): warnings.warn(f"{path}, {_where(df.line[changed])}: categories with spaces or capitals were normalised", SmileWarning)
     return df.drop(columns='line').set_index('id')
 
-# %% ../nbs/02_data.ipynb #7a85fcaa
+# %% ../nbs/02_data.ipynb #f2e7f19c
 def preprocess(df:pd.DataFrame, # the raw frame from `read_smile`
                drop_multilabel:bool=True, # drop rows whose category holds `|`?
                drop_nocode:bool=True # drop rows marked `nocode`?
@@ -164,7 +164,7 @@ def load_smile(path=None, # the CSV; `None` looks where `find_data` looks
     "Find, read, validate and preprocess the SMILE data in one call."
     return preprocess(read_smile(find_data(path)), **kwargs)
 
-# %% ../nbs/02_data.ipynb #d6c35158
+# %% ../nbs/02_data.ipynb #158f2f3c
 def plot_counts(raw:pd.DataFrame, # the frame from `read_smile`
                 df:pd.DataFrame): # the frame from `preprocess`
     "Bar charts of the category counts before and after preprocessing."
@@ -177,7 +177,7 @@ def plot_counts(raw:pd.DataFrame, # the frame from `read_smile`
     fig.tight_layout()
     return fig
 
-# %% ../nbs/02_data.ipynb #c3d575c9
+# %% ../nbs/02_data.ipynb #81b7beb5
 def plot_lengths(df:pd.DataFrame): # a frame with `text` and `category`
     "Histogram of tweet lengths in words, split by category."
     import matplotlib.pyplot as plt, seaborn as sns

@@ -8,14 +8,13 @@ Docs: https://smile-nb.github.io/smile_nb/encode.html.md"""
 __all__ = ['DEFAULT_MODEL', 'resolve_model', 'hub_error', 'load_tokenizer', 'encode', 'SmileDataset', 'encode_split',
            'plot_token_lengths', 'make_collator', 'pad_share']
 
-# %% ../nbs/04_encode.ipynb #cbd30321
-import os
+# %% ../nbs/04_encode.ipynb #67b9c75f
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from transformers import AutoTokenizer, DataCollatorWithPadding
 from .core import SmileError
 
-# %% ../nbs/04_encode.ipynb #a16b03c8
+# %% ../nbs/04_encode.ipynb #c7ce05cf
 DEFAULT_MODEL = 'all-MiniLM-L6-v2'
 
 def resolve_model(model:str=None # a Hub name, a local folder, or None for the embedded default
@@ -46,7 +45,7 @@ def load_tokenizer(model:str=None # a Hub name, a local folder, or None for the 
     try: return AutoTokenizer.from_pretrained(src)
     except (OSError, ValueError) as e: raise hub_error(src, e) from None
 
-# %% ../nbs/04_encode.ipynb #29c3f430
+# %% ../nbs/04_encode.ipynb #0ee59fef
 def encode(texts, # the tweets
            tokenizer, # from `load_tokenizer`
            max_length:int=256 # longer texts are truncated to this many tokens, special tokens included
@@ -56,7 +55,7 @@ def encode(texts, # the tweets
     return tokenizer(list(texts), add_special_tokens=True, truncation=True, max_length=max_length,
                      return_attention_mask=True, return_token_type_ids=False)
 
-# %% ../nbs/04_encode.ipynb #1b52f5c8
+# %% ../nbs/04_encode.ipynb #8b260fcb
 class SmileDataset(torch.utils.data.Dataset):
     "Encoded tweets and their label ids, one dict per example."
     def __init__(self, enc:dict, labels=None, ids=None):
@@ -76,7 +75,7 @@ def encode_split(df:pd.DataFrame, # a split frame with `text`, `label` and `data
     return {side: SmileDataset(encode(d.text, tokenizer, max_length), d.label, d.index)
             for side, d in df.groupby('data_type', sort=False)}
 
-# %% ../nbs/04_encode.ipynb #990bfc25
+# %% ../nbs/04_encode.ipynb #17e665ea
 def plot_token_lengths(lengths, # token counts per tweet, special tokens included
                        cap:int=256): # the seed's padded length, drawn for comparison
     "Histogram of token lengths against the seed's padded length."
@@ -87,7 +86,7 @@ def plot_token_lengths(lengths, # token counts per tweet, special tokens include
     ax.set(xlabel='tokens per tweet', xlim=(0, cap + 8), title=f'longest tweet: {max(lengths)} tokens, median {int(np.median(lengths))}')
     return fig
 
-# %% ../nbs/04_encode.ipynb #7c6dd889
+# %% ../nbs/04_encode.ipynb #30441284
 def make_collator(tokenizer, # from `load_tokenizer`
                   pad_to_multiple_of:int=None): # round each batch's length up (8 helps GPU tensor cores)
     "transformers' collator that pads each batch to its longest example."

@@ -8,9 +8,9 @@ Docs: https://smile-nb.github.io/smile_nb/evaluate.html.md"""
 __all__ = ['load_trained', 'autocast', 'relabel', 'evaluate_model', 'load_state_dict_file']
 
 # %% ../nbs/10_evaluate.ipynb #92a762b2
-import contextlib, json, os, pickle, warnings
+import contextlib, json, pickle, warnings
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import pandas as pd, torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from .core import SmileError, SmileWarning
 from .data import load_smile
@@ -19,7 +19,7 @@ from .encode import encode, SmileDataset
 from .loaders import val_loader
 from .model import load_model, quiet_transformers
 from .train import choose_precision, validate
-from .metrics import evaluate_logits, accuracy_per_class, confusion, report
+from .metrics import evaluate_logits, accuracy_per_class, confusion
 
 # %% ../nbs/10_evaluate.ipynb #6ddfccaf
 def load_trained(model_dir # a folder written by `train` (or any sequence-classification model folder)
@@ -90,7 +90,7 @@ def load_state_dict_file(path, # a `state_dict` saved by `torch.save` (the seed'
             from safetensors.torch import load_file
             sd = load_file(path)
         else: sd = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
+    except pickle.UnpicklingError:
         raise SmileError(f"{path} was refused: it is a pickle that holds more than weights (loading it could run code)") from None
     except Exception as e: raise SmileError(f"{path} is not a readable state_dict file: {str(e).splitlines()[0][:200]}") from None
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):

@@ -7,13 +7,13 @@ Docs: https://smile-nb.github.io/smile_nb/model.html.md"""
 # %% auto #0
 __all__ = ['quiet_transformers', 'load_model', 'param_table', 'count_params']
 
-# %% ../nbs/05_model.ipynb #d0925fb3
+# %% ../nbs/05_model.ipynb #3235a84c
 import pandas as pd, torch
-from transformers import AutoConfig, AutoModelForSequenceClassification, logging as hf_logging
+from transformers import AutoModelForSequenceClassification
 from .core import SmileError
 from .encode import resolve_model, hub_error
 
-# %% ../nbs/05_model.ipynb #7041e220
+# %% ../nbs/05_model.ipynb #89d3ab39
 import contextlib
 @contextlib.contextmanager
 def quiet_transformers():
@@ -41,7 +41,7 @@ def load_model(model:str=None, # a Hub name, a local folder, or None for the emb
             return AutoModelForSequenceClassification.from_pretrained(src, **kw)
     except (OSError, ValueError) as e: raise hub_error(src, e) from None
 
-# %% ../nbs/05_model.ipynb #967f6745
+# %% ../nbs/05_model.ipynb #e38446b1
 def param_table(model) -> pd.Series:
     "Parameter counts of a BERT-style classifier by part: embeddings, encoder, pooler, classifier."
     parts = {}

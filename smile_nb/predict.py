@@ -8,7 +8,6 @@ Docs: https://smile-nb.github.io/smile_nb/predict.html.md"""
 __all__ = ['predict']
 
 # %% ../nbs/11_predict.ipynb #f3059962
-from pathlib import Path
 import numpy as np, torch
 from .core import SmileError
 from .evaluate import load_trained, autocast

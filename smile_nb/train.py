@@ -9,21 +9,21 @@ __all__ = ['PRECISIONS', 'DEFAULTS', 'SELECT', 'cpu_has_bf16', 'choose_precision
            'save_best', 'check_out', 'train', 'finish', 'plot_history']
 
 # %% ../nbs/09_train.ipynb #b5671adf
-import json, math, os, shutil, time, warnings
+import json, math, shutil, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from accelerate import Accelerator, PartialState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
-from .core import SmileError, SmileWarning, atomic_write, atomic_dir, recover_dir, replace_dir
+from .core import SmileError, atomic_write, atomic_dir, recover_dir, replace_dir
 from .data import load_smile, label_dict as get_label_dict
 from .split import split_smile
 from .encode import DEFAULT_MODEL, load_tokenizer, encode_split
 from .model import load_model, quiet_transformers
 from .loaders import train_loader, val_loader
 from .optim import make_optimizer, make_scheduler
-from .metrics import evaluate_logits, accuracy_per_class
+from .metrics import evaluate_logits
 
 # %% ../nbs/09_train.ipynb #62cadb70
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
