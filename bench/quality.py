@@ -2,6 +2,7 @@
 
     python bench/quality.py                          # seeds 17 18 19, the defaults
     python bench/quality.py --precision fp32         # the same in fp32 (compare speed and F1 with bf16)
+    python bench/quality.py --seeds 17 --precision fp32 --epochs 6 --lr 1e-4 --head-lr 1e-3   # bench/results/default-fp32.json
     python bench/quality.py --class-weights --json results/cw.json
 
 Prints one line per seed and the mean and standard deviation of weighted F1, macro F1 and accuracy.
@@ -15,11 +16,12 @@ from smile_nb.train import train
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--seeds', type=int, nargs='+', default=[17, 18, 19])
 p.add_argument('--epochs', type=int); p.add_argument('--batch-size', type=int); p.add_argument('--lr', type=float)
+p.add_argument('--head-lr', type=float)
 p.add_argument('--precision', default='auto'); p.add_argument('--class-weights', action='store_true')
 p.add_argument('--model', default=None); p.add_argument('--data', default=None)
 p.add_argument('--json', help='also write the results to this file')
 a = p.parse_args()
-kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr).items() if v is not None}
+kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr).items() if v is not None}
 rows = []
 for seed in a.seeds:
     with tempfile.TemporaryDirectory() as d:
