@@ -9,7 +9,7 @@ __all__ = ['f1_score_func', 'accuracy_per_class', 'evaluate_logits', 'report', '
 
 # %% ../nbs/08_metrics.ipynb #ea4f0bc2
 import numpy as np, pandas as pd
-from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
+# scikit-learn is imported inside the functions that use it: it loads SciPy (~1.3 s here), which `smile-nb-predict` never needs
 
 # %% ../nbs/08_metrics.ipynb #ceca8b18
 def _pred(logits) -> np.ndarray:
@@ -20,6 +20,7 @@ def f1_score_func(preds, # logits, one row per example
                   labels # true label ids
                  ) -> float:
     "The seed's metric: F1 of the argmax of `preds`, weighted by class support."
+    from sklearn.metrics import f1_score
     return f1_score(np.asarray(labels).ravel(), _pred(preds), average='weighted', zero_division=0)
 
 def accuracy_per_class(preds, # logits, one row per example
@@ -44,6 +45,7 @@ def evaluate_logits(preds, # logits, one row per example
                     label_dict:dict # {name: id}
                    ) -> dict:
     "Accuracy, weighted F1, macro F1 (over classes in the labels or predictions) and per-class numbers."
+    from sklearn.metrics import accuracy_score, f1_score
     y, p = np.asarray(labels).ravel(), _pred(preds)
     ids = sorted(label_dict.values()); names = {i: n for n, i in label_dict.items()}
     f1s = f1_score(y, p, labels=ids, average=None, zero_division=0)
@@ -55,6 +57,7 @@ def evaluate_logits(preds, # logits, one row per example
 
 def report(preds, labels, label_dict:dict) -> str:
     "scikit-learn's classification report with the class names."
+    from sklearn.metrics import classification_report
     ids = sorted(label_dict.values())
     return classification_report(np.asarray(labels).ravel(), _pred(preds), labels=ids,
                                  target_names=[n for n, _ in sorted(label_dict.items(), key=lambda kv: kv[1])], zero_division=0)
@@ -62,6 +65,7 @@ def report(preds, labels, label_dict:dict) -> str:
 # %% ../nbs/08_metrics.ipynb #463e2a6e
 def confusion(preds, labels, label_dict:dict) -> pd.DataFrame:
     "Confusion counts: true classes as rows, predicted classes as columns, named."
+    from sklearn.metrics import confusion_matrix
     names = [n for n, _ in sorted(label_dict.items(), key=lambda kv: kv[1])]
     cm = confusion_matrix(np.asarray(labels).ravel(), _pred(preds), labels=sorted(label_dict.values()))
     return pd.DataFrame(cm, index=pd.Index(names, name='true'), columns=pd.Index(names, name='predicted'))

@@ -18,7 +18,8 @@ def predict(texts, # the texts to classify
             model, # a saved model folder, or the `(model, tokenizer, labels)` that `load_trained` returns
             batch_size:int=64, # texts per batch
             precision:str='auto', # as in `train`
-            max_length:int=256 # longer texts are truncated to this many tokens
+            max_length:int=256, # longer texts are truncated to this many tokens
+            pad_to_multiple_of:int=None # round each batch's length up to a multiple of this (fewer distinct shapes)
            ) -> list:
     "Per text: `{'text', 'label', 'score', 'scores'}`, the label with the highest probability and all probabilities."
     if isinstance(texts, str): texts = [texts]
@@ -37,7 +38,7 @@ def predict(texts, # the texts to classify
     with torch.inference_mode(), autocast(p, device):
         for i in range(0, len(order), batch_size):
             idx = order[i:i + batch_size]
-            batch = tok.pad({'input_ids': [ids[j] for j in idx]}, return_tensors='pt').to(device)
+            batch = tok.pad({'input_ids': [ids[j] for j in idx]}, return_tensors='pt', pad_to_multiple_of=pad_to_multiple_of).to(device)
             probs[idx] = net(**batch).logits.float().softmax(-1).cpu().numpy()
     best = probs.argmax(1)
     return [dict(text=t, label=names[b], score=float(pr[b]), scores=dict(zip(names, map(float, pr))))

@@ -9,7 +9,6 @@ __all__ = ['split_smile', 'split_counts']
 
 # %% ../nbs/03_split.ipynb #e609a811
 import pandas as pd
-from sklearn.model_selection import train_test_split
 from .core import SmileError
 
 # %% ../nbs/03_split.ipynb #f837ebe4
@@ -19,6 +18,7 @@ def split_smile(df:pd.DataFrame, # a preprocessed frame with `category` and `lab
                 rare:str='error' # a class with < 2 examples: 'error', or 'train' to keep it in training only
                ) -> pd.DataFrame:
     "Add the seed's `data_type` column ('train' or 'val') by a stratified split of `df`."
+    from sklearn.model_selection import train_test_split   # here, not at the top: scikit-learn loads SciPy (~1.3 s)
     if not 0 < test_size < 1: raise SmileError(f"test_size must be between 0 and 1, got {test_size}")
     if rare not in ('error', 'train'): raise SmileError(f"rare must be 'error' or 'train', got {rare!r}")
     if not df.index.is_unique: raise SmileError("the frame's index (tweet ids) has duplicates; ids must be unique to split")

@@ -172,7 +172,7 @@ def train(data=None, # the SMILE CSV, as for `find_data`; or a split frame
     net = load_model(s['model'], ld)
     tl = train_loader(ds['train'], tok, s['batch_size'], s['seed'], s['group_by_length'])
     vl = val_loader(ds['val'], tok)
-    opt = make_optimizer(net, s['lr'], s['weight_decay'], head_lr=s.get('head_lr'))
+    opt = make_optimizer(net, s['lr'], s['weight_decay'], head_lr=s.get('head_lr'), fused=accelerator.device.type in ('cpu', 'cuda'))
     steps = s['epochs'] * math.ceil(len(tl) / accelerator.num_processes)
     sched = make_scheduler(opt, steps, s['warmup'])
     net, opt, tl, vl, sched = accelerator.prepare(net, opt, tl, vl, sched)

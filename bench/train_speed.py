@@ -1,0 +1,150 @@
+"""Training speed on one machine in one run: the seed tutorial's recipe, the project's recipe on the same bert-base
+architecture, the main job, and Hugging Face's Trainer with its defaults and with its best CPU settings.
+
+    python bench/train_speed.py --json bench/results/train-speed.json     # all five (about 20 minutes on 2 cores)
+    python bench/train_speed.py --only seed-recipe project-bert-base      # some of them
+
+Every configuration runs in a child process of its own, so each gets a clean start and its own peak memory.
+bert-base-uncased cannot be downloaded here, so both bert-base rows use its architecture (`BertConfig()`: 12 layers,
+hidden size 768, 110M parameters) with random weights and the embedded model's tokenizer, which has the same uncased
+30,522-token WordPiece vocabulary: the time a step takes depends on the shapes, not on the weights' values.
+The seed recipe pads every batch to 256 tokens, so all its steps cost the same; it is timed over `--seed-steps` steps
+after two warm-up steps and its epoch time is extrapolated (a real epoch takes about half an hour here).
+"""
+import argparse, json, os, subprocess, sys, tempfile, time
+from pathlib import Path
+from common import machine, write_json
+
+CONFIGS = {
+    'seed-recipe':       "seed tutorial: bert-base arch, pad to 256, batch 4, fp32, random order",
+    'project-bert-base': "project recipe on bert-base arch: per-batch padding, length-grouped batch 32, bf16 (1 epoch)",
+    'main-job':          "main job `smile-nb-train` as the README runs it (MiniLM-L6, 10 epochs)",
+    'trainer-defaults':  "HF Trainer on the default model: its defaults (batch 8, fp32, random order), 10 epochs",
+    'trainer-best':      "HF Trainer on the default model: bf16, group_by_length, batch 32, 10 epochs",
+}
+
+def seed_recipe(steps:int) -> dict:
+    "The seed's loop: padded TensorDataset, RandomSampler, batch 4, AdamW 1e-5, linear schedule, clip 1.0, fp32."
+    import torch
+    from torch.utils.data import TensorDataset, DataLoader, RandomSampler
+    from transformers import BertConfig, BertForSequenceClassification, get_linear_schedule_with_warmup
+    from smile_nb.data import load_smile
+    from smile_nb.split import split_smile
+    from smile_nb.encode import load_tokenizer
+    torch.manual_seed(17)
+    df = split_smile(load_smile()); tr = df[df.data_type == 'train']
+    tok = load_tokenizer()
+    enc = tok(list(tr.text), padding='max_length', truncation=True, max_length=256, return_tensors='pt')
+    ds = TensorDataset(enc['input_ids'], enc['attention_mask'], torch.tensor(tr.label.values))
+    dl = DataLoader(ds, sampler=RandomSampler(ds), batch_size=4)
+    net = BertForSequenceClassification(BertConfig(num_labels=6))
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-5, eps=1e-8)
+    sched = get_linear_schedule_with_warmup(opt, 0, len(dl) * 10)
+    net.train(); times = []
+    for i, (ids, mask, y) in enumerate(dl):
+        if i == steps + 2: break
+        t = time.perf_counter()
+        loss = net(input_ids=ids, attention_mask=mask, labels=y).loss
+        loss.backward(); torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step(); sched.step(); net.zero_grad()
+        times.append(time.perf_counter() - t)
+    timed = times[2:]
+    tps = 4 * len(timed) / sum(timed)
+    return dict(tweets_per_second=tps, epoch_seconds=len(tr) / tps, epoch_measured=False, timed_steps=len(timed),
+                params=sum(p.numel() for p in net.parameters()))
+
+def project_bert_base(work:Path) -> dict:
+    "One epoch of the project's own `train` on a randomly initialised bert-base saved as a local folder."
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+    from smile_nb.encode import load_tokenizer
+    from smile_nb.train import train
+    torch.manual_seed(17)
+    src = work/'bert-base-random'
+    BertForSequenceClassification(BertConfig(num_labels=6)).save_pretrained(src); load_tokenizer().save_pretrained(src)
+    m = train(model=str(src), out=work/'out', epochs=1, progress=False, log=lambda *a: None)
+    return dict(tweets_per_second=m['train_samples_per_second'], epoch_seconds=m['train_seconds'], epoch_measured=True)
+
+def trainer(best:bool, work:Path, epochs:int=10) -> dict:
+    "Hugging Face `Trainer` on the default model and the seed's split, 10 epochs, evaluated every epoch."
+    from transformers import Trainer, TrainingArguments, TrainerCallback
+    from smile_nb.data import load_smile, label_dict
+    from smile_nb.split import split_smile
+    from smile_nb.encode import load_tokenizer, encode_split
+    from smile_nb.model import load_model
+    from smile_nb.metrics import evaluate_logits
+    df = split_smile(load_smile()); ld = label_dict(df)
+    tok = load_tokenizer(); ds = encode_split(df, tok)
+    net = load_model(None, ld)
+    class Clock(TrainerCallback):   # on_epoch_end fires before the epoch's evaluation, so this times training only
+        epochs = []
+        def on_epoch_begin(self, *a, **k): self.t = time.perf_counter()
+        def on_epoch_end(self, *a, **k): self.epochs.append(time.perf_counter() - self.t)
+    extra = dict(use_cpu=True, bf16=True, train_sampling_strategy='group_by_length', per_device_train_batch_size=32) if best else {}   # bf16 on a CPU needs use_cpu
+    args = TrainingArguments(output_dir=str(work/'trainer'), num_train_epochs=epochs, eval_strategy='epoch', save_strategy='no',
+                             report_to='none', disable_tqdm=True, seed=17, **extra)
+    metrics = lambda p: {k: v for k, v in evaluate_logits(p.predictions, p.label_ids, ld).items() if k in ('weighted_f1', 'macro_f1', 'accuracy')}
+    t = Trainer(net, args, train_dataset=ds['train'], eval_dataset=ds['val'], processing_class=tok, compute_metrics=metrics, callbacks=[Clock()])
+    t.train(); t.save_model(str(work/'trainer-model'))   # the main job saves its model too
+    evals = [h for h in t.state.log_history if 'eval_weighted_f1' in h]
+    f1 = [h['eval_weighted_f1'] for h in evals]
+    return dict(tweets_per_second=len(ds['train']) * len(Clock.epochs) / sum(Clock.epochs), epoch_seconds=sum(Clock.epochs) / len(Clock.epochs),
+                epoch_measured=True, per_epoch_seconds=Clock.epochs, weighted_f1_best=max(f1), best_epoch=f1.index(max(f1)) + 1,
+                weighted_f1_last=f1[-1], macro_f1_last=evals[-1]['eval_macro_f1'], accuracy_last=evals[-1]['eval_accuracy'],
+                macro_f1_best=evals[f1.index(max(f1))]['eval_macro_f1'])
+
+def main_job_result(out:Path) -> dict:
+    "Figures from the folder the main job saved."
+    import pandas as pd
+    m = json.loads((out/'metrics.json').read_text()); h = pd.read_csv(out/'history.csv')
+    return dict(tweets_per_second=m['train_samples_per_second'], epoch_seconds=m['train_seconds'] / len(h), epoch_measured=True,
+                per_epoch_seconds=h.train_seconds.tolist(), weighted_f1_best=m['weighted_f1'], macro_f1_best=m['macro_f1'],
+                best_epoch=m['best_epoch'], weighted_f1_last=float(h.weighted_f1.iloc[-1]), macro_f1_last=float(h.macro_f1.iloc[-1]),
+                accuracy_last=float(h.accuracy.iloc[-1]))
+
+def run_child(name:str, a) -> dict:
+    "Run configuration `name` in its own process; its result, wall time and peak resident memory."
+    with tempfile.TemporaryDirectory() as d:
+        res = Path(d)/'result.json'
+        cmd = (['smile-nb-train', '--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if name == 'main-job' else
+               [sys.executable, __file__, '--child', name, '--work', d, '--seed-steps', str(a.seed_steps), '--epochs', str(a.epochs)])
+        t = time.perf_counter()
+        with open(Path(d)/'stdout.txt', 'w') as log:
+            p = subprocess.Popen(cmd, stdout=log if name == 'main-job' else None, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t
+        if status: raise SystemExit(f"train_speed: {name} failed (exit status {status >> 8}); rerun with --child {name} to see why")
+        r = main_job_result(Path(d)/'model') if name == 'main-job' else json.loads(res.read_text())
+        if name == 'main-job': r['printed'] = (Path(d)/'stdout.txt').read_text().splitlines()
+    return dict(r, what=CONFIGS[name], wall_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024)
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--only', nargs='+', choices=list(CONFIGS), default=list(CONFIGS))
+    p.add_argument('--seed-steps', type=int, default=25, help='timed steps of the seed recipe (4 tweets each)')
+    p.add_argument('--epochs', type=int, default=10, help='epochs of the main job and the Trainer runs (10 for the published table)')
+    p.add_argument('--json', help='also write the results to this file')
+    p.add_argument('--child', choices=list(CONFIGS), help=argparse.SUPPRESS); p.add_argument('--work', help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        work = Path(a.work)
+        r = {'seed-recipe': lambda: seed_recipe(a.seed_steps), 'project-bert-base': lambda: project_bert_base(work),
+             'trainer-defaults': lambda: trainer(False, work, a.epochs), 'trainer-best': lambda: trainer(True, work, a.epochs)}[a.child]()
+        (work/'result.json').write_text(json.dumps(r)); sys.exit(0)
+    rows = {}
+    for name in a.only:
+        print(f"running {name}: {CONFIGS[name]}", flush=True)
+        rows[name] = r = run_child(name, a)
+        print(f"  {r['tweets_per_second']:.2f} tweets/s, {r['epoch_seconds']:.1f} s per epoch"
+              f"{'' if r['epoch_measured'] else ' (extrapolated)'}, run {r['wall_seconds']:.0f} s, peak RSS {r['peak_rss_mb']:.0f} MB"
+              + (f", weighted F1 {r['weighted_f1_best']:.4f} best epoch / {r['weighted_f1_last']:.4f} last" if 'weighted_f1_best' in r else ''), flush=True)
+    base = rows.get('seed-recipe')
+    print(f"\n{'configuration':>18} {'tweets/s':>9} {'s/epoch':>8} {'x seed':>7} {'run s':>6} {'RSS MB':>7} {'wF1 best/last':>14}")
+    for name, r in rows.items():
+        ratio = f"{r['tweets_per_second'] / base['tweets_per_second']:.1f}" if base else '-'
+        f1 = f"{r['weighted_f1_best']:.3f}/{r['weighted_f1_last']:.3f}" if 'weighted_f1_best' in r else '-'
+        print(f"{name:>18} {r['tweets_per_second']:9.2f} {r['epoch_seconds']:8.1f} {ratio:>7} {r['wall_seconds']:6.0f} {r['peak_rss_mb']:7.0f} {f1:>14}")
+    if 'main-job' in rows and 'trainer-best' in rows:
+        print(f"main job / Trainer best: {rows['main-job']['tweets_per_second'] / rows['trainer-best']['tweets_per_second']:.2f}x tweets/s, "
+              f"{rows['trainer-best']['wall_seconds'] / rows['main-job']['wall_seconds']:.2f}x less wall time")
+    write_json(a.json, dict(command='python bench/train_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), results=rows))
