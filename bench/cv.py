@@ -5,7 +5,7 @@
 One validation split of 223 tweets holds 1 disgust and 5 sad tweets, so its F1 moves with a single tweet; five folds
 of ~296 tweets each use every tweet once for validation. Each fold trains the default recipe (seed 17) from scratch.
 """
-import argparse, statistics, tempfile, time
+import argparse, statistics, sys, tempfile, time
 from pathlib import Path
 from sklearn.model_selection import StratifiedKFold
 from smile_nb.data import load_smile
@@ -36,5 +36,5 @@ summary = {k: (statistics.mean(r[k] for r in rows), statistics.stdev(r[k] for r 
 pooled = {k: [sum(r['per_class'][k][0] for r in rows), sum(r['per_class'][k][1] for r in rows)] for k in rows[0]['per_class']}
 for k, (mu, sd) in summary.items(): print(f"{k:>12}: {mu:.4f} ± {sd:.4f}")
 print('pooled over folds: ' + ' '.join(f"{k} {c}/{n}" for k, (c, n) in pooled.items()))
-write_json(a.json, dict(command='python bench/cv.py ' + ' '.join(__import__('sys').argv[1:]), machine=machine(),
+write_json(a.json, dict(command='python bench/cv.py ' + ' '.join(sys.argv[1:]), machine=machine(),
                         folds=rows, summary=summary, pooled_per_class=pooled, peak_rss_mb=peak_rss_mb()))

@@ -60,7 +60,7 @@ if __name__ == '__main__':
     a = p.parse_args()
     if a.child:
         print(json.dumps(engine(a.child, a.model, a.texts))); sys.exit(0)
-    from smile_nb.data import load_smile
+    from smile_nb.data import load_smile, label_dict
     from smile_nb.split import split_smile
     from smile_nb.metrics import evaluate_logits
     import numpy as np
@@ -92,13 +92,13 @@ if __name__ == '__main__':
         out = subprocess.run([sys.executable, __file__, a.model, '--child', v, '--texts', str(f)], capture_output=True, text=True)
         if out.returncode: print(f"{v}: failed: {out.stderr.strip().splitlines()[-1][:300]}"); continue
         eng[v] = json.loads(out.stdout.strip().splitlines()[-1])
-    ref = eng['smile fp32']['labels']; ids = {l: i for i, l in enumerate(['happy', 'not-relevant', 'angry', 'disgust', 'sad', 'surprise'])}
+    ref = eng['smile fp32']['labels']; ids = label_dict(df)
     val = (df.data_type == 'val').values
     print(f"\nin one process (after loading), {len(texts)} tweets:")
     for v, r in eng.items():
         pred = np.array([ids[l] for l in r.pop('labels')])
         r['agree_with_fp32'] = float(np.mean(pred == np.array([ids[l] for l in ref]))) if v != 'smile fp32' else 1.0
-        onehot = np.eye(6)[pred[val]]
+        onehot = np.eye(len(ids))[pred[val]]
         r['val_weighted_f1'] = evaluate_logits(onehot, df.label.values[val], ids)['weighted_f1']
         print(f"{v:>22}: load {r['load_seconds']:.2f} s  cold {r['cold_seconds']:.2f} s  warm {r['warm_seconds']:.2f} s "
               f"({len(texts) / r['warm_seconds']:.0f} tweets/s)  agree with fp32 {r['agree_with_fp32']:.2%}  val weighted F1 {r['val_weighted_f1']:.4f}")

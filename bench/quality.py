@@ -7,7 +7,7 @@
 Prints one line per run, the mean and standard deviation of weighted F1, macro F1 and accuracy per weighting,
 and the per-class table beside the seed tutorial's published one. Each run trains into a temporary folder that is removed.
 """
-import argparse, statistics, tempfile, time
+import argparse, statistics, sys, tempfile, time
 from pathlib import Path
 from smile_nb.train import train
 from common import machine, per_class_table, write_json, peak_rss_mb
@@ -36,7 +36,7 @@ if __name__ == '__main__':
     p.add_argument('--json', help='also write the results to this file')
     a = p.parse_args()
     kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr).items() if v is not None}
-    out = dict(command='python bench/quality.py ' + ' '.join(__import__('sys').argv[1:]), machine=machine(), settings=kw, results={})
+    out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, results={})
     for weighted in {'none': [False], 'balanced': [True], 'both': [False, True]}[a.weights]:
         name = 'class weights' if weighted else 'no class weights'
         rows = []

@@ -77,19 +77,20 @@ def trainer(best:bool, work:Path, epochs:int=10) -> dict:
     tok = load_tokenizer(); ds = encode_split(df, tok)
     net = load_model(None, ld)
     class Clock(TrainerCallback):   # on_epoch_end fires before the epoch's evaluation, so this times training only
-        epochs = []
+        def __init__(self): self.epochs = []
         def on_epoch_begin(self, *a, **k): self.t = time.perf_counter()
         def on_epoch_end(self, *a, **k): self.epochs.append(time.perf_counter() - self.t)
+    clock = Clock()
     extra = dict(use_cpu=True, bf16=True, train_sampling_strategy='group_by_length', per_device_train_batch_size=32) if best else {}   # bf16 on a CPU needs use_cpu
     args = TrainingArguments(output_dir=str(work/'trainer'), num_train_epochs=epochs, eval_strategy='epoch', save_strategy='no',
                              report_to='none', disable_tqdm=True, seed=17, **extra)
     metrics = lambda p: {k: v for k, v in evaluate_logits(p.predictions, p.label_ids, ld).items() if k in ('weighted_f1', 'macro_f1', 'accuracy')}
-    t = Trainer(net, args, train_dataset=ds['train'], eval_dataset=ds['val'], processing_class=tok, compute_metrics=metrics, callbacks=[Clock()])
+    t = Trainer(net, args, train_dataset=ds['train'], eval_dataset=ds['val'], processing_class=tok, compute_metrics=metrics, callbacks=[clock])
     t.train(); t.save_model(str(work/'trainer-model'))   # the main job saves its model too
     evals = [h for h in t.state.log_history if 'eval_weighted_f1' in h]
     f1 = [h['eval_weighted_f1'] for h in evals]
-    return dict(tweets_per_second=len(ds['train']) * len(Clock.epochs) / sum(Clock.epochs), epoch_seconds=sum(Clock.epochs) / len(Clock.epochs),
-                epoch_measured=True, per_epoch_seconds=Clock.epochs, weighted_f1_best=max(f1), best_epoch=f1.index(max(f1)) + 1,
+    return dict(tweets_per_second=len(ds['train']) * len(clock.epochs) / sum(clock.epochs), epoch_seconds=sum(clock.epochs) / len(clock.epochs),
+                epoch_measured=True, per_epoch_seconds=clock.epochs, weighted_f1_best=max(f1), best_epoch=f1.index(max(f1)) + 1,
                 weighted_f1_last=f1[-1], macro_f1_last=evals[-1]['eval_macro_f1'], accuracy_last=evals[-1]['eval_accuracy'],
                 macro_f1_best=evals[f1.index(max(f1))]['eval_macro_f1'])
 

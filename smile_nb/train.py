@@ -169,10 +169,10 @@ def train(data=None, # the SMILE CSV, as for `find_data`; or a split frame
     if not (df.data_type == 'val').any(): raise SmileError("the split has no validation tweets")
     tok = load_tokenizer(s['model'])
     ds = encode_split(df, tok, s['max_length'])
-    net = load_model(s['model'], ld)
+    net = load_model(s['model'], ld).to(accelerator.device)   # on its device first, so that the optimizer can pick its fused kernel
     tl = train_loader(ds['train'], tok, s['batch_size'], s['seed'], s['group_by_length'])
     vl = val_loader(ds['val'], tok)
-    opt = make_optimizer(net, s['lr'], s['weight_decay'], head_lr=s.get('head_lr'), fused=accelerator.device.type in ('cpu', 'cuda'))
+    opt = make_optimizer(net, s['lr'], s['weight_decay'], head_lr=s.get('head_lr'))
     steps = s['epochs'] * math.ceil(len(tl) / accelerator.num_processes)
     sched = make_scheduler(opt, steps, s['warmup'])
     net, opt, tl, vl, sched = accelerator.prepare(net, opt, tl, vl, sched)
