@@ -7,21 +7,22 @@ Docs: https://smile-nb.github.io/smile_nb/cli.html.md"""
 # %% auto #0
 __all__ = ['data_summary', 'smile_nb_data', 'smile_nb_train', 'smile_nb_evaluate', 'smile_nb_predict']
 
-# %% ../nbs/12_cli.ipynb #68a9c364
+# %% ../nbs/12_cli.ipynb #9df87cae
 import sys
 from pathlib import Path
-import pandas as pd
 from fastcore.script import call_parse, store_true
 from .core import SmileError, user_errors
-from .data import read_smile, find_data, preprocess, label_dict
-from .split import split_smile, split_counts
-from .train import DEFAULTS
+from .settings import DEFAULTS
 
-# %% ../nbs/12_cli.ipynb #6216297a
+# %% ../nbs/12_cli.ipynb #0ec22376
 def data_summary(path=None, # the CSV; `None` looks where `find_data` looks
-                 test_size:float=0.15, seed:int=17, rare:str='error' # passed to `split_smile`
+                 test_size:float=0.15, # share of tweets held out for validation
+                 seed:int=17, # `random_state` of the split
+                 rare:str='error' # a class with < 2 tweets: 'error' or 'train', as in `split_smile`
                 ) -> dict:
     "Counts before and after preprocessing, label ids and per-class split sizes, as plain dicts."
+    from smile_nb.data import read_smile, find_data, preprocess, label_dict
+    from smile_nb.split import split_smile, split_counts
     raw = read_smile(find_data(path))
     df = split_smile(preprocess(raw), test_size=test_size, seed=seed, rare=rare)
     sc = split_counts(df)
@@ -30,6 +31,7 @@ def data_summary(path=None, # the CSV; `None` looks where `find_data` looks
             'label_dict': {k: int(v) for k, v in label_dict(df).items()},
             'split': {side: {k: int(v) for k, v in sc[side].items()} for side in ('train', 'val')}}
 
+# %% ../nbs/12_cli.ipynb #072625f0
 @call_parse
 def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)
                   test_size:float=0.15, # share of tweets held out for validation
@@ -37,7 +39,7 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
                   rare:str='error', # a class with < 2 tweets: 'error' or 'train' (keep it in training only)
                   json:store_true=False): # print one JSON object instead of tables
     "Show the SMILE data as the tutorial prepares it: counts, label ids and the train/validation split."
-    import json as _json
+    import json as _json, pandas as pd
     with user_errors('smile-nb-data'):
         s = data_summary(data, test_size=test_size, seed=seed, rare=rare)
         if json: return print(_json.dumps(s))
@@ -48,22 +50,25 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
         print(t.to_string())
         print(f"\ntrain {sum(s['split']['train'].values())} / validation {sum(s['split']['val'].values())}")
 
-# %% ../nbs/12_cli.ipynb #cf496ef7
-def _default_out(model:str=None) -> str:
+# %% ../nbs/12_cli.ipynb #e9762bfe
+def _default_out(model:str=None # what --model names
+                ) -> str:
+    "The output folder for --model when --out is not given."
     from smile_nb.encode import DEFAULT_MODEL
     if model in (None, DEFAULT_MODEL): return 'models/smile-minilm'
     return f"models/smile-{Path(model.rstrip('/')).name}"
 
+# %% ../nbs/12_cli.ipynb #a250f0a9
 @call_parse
 def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)
                    model:str=None, # a Hugging Face name (bert-base-uncased) or a local folder; default: the embedded all-MiniLM-L6-v2
                    out:str=None, # output folder (default: models/smile-minilm)
-                   epochs:int=DEFAULTS['epochs'], # passes over the training split
-                   batch_size:int=DEFAULTS['batch_size'], # tweets per training batch
-                   lr:float=DEFAULTS['lr'], # peak learning rate of AdamW for the pretrained encoder
-                   head_lr:float=DEFAULTS['head_lr'], # peak learning rate of the new classification head
-                   seed:int=17, # seeds Python, NumPy, torch and the batch order
-                   max_length:int=256, # token cap per tweet
+                   epochs:int=DEFAULTS.epochs, # passes over the training split
+                   batch_size:int=DEFAULTS.batch_size, # tweets per training batch
+                   lr:float=DEFAULTS.lr, # peak learning rate of AdamW for the pretrained encoder
+                   head_lr:float=DEFAULTS.head_lr, # peak learning rate of the new classification head
+                   seed:int=DEFAULTS.seed, # seeds Python, NumPy, torch and the batch order
+                   max_length:int=DEFAULTS.max_length, # token cap per tweet
                    precision:str='auto', # auto, fp32, bf16 or fp16
                    class_weights:store_true=False, # weight the loss by inverse class frequency
                    patience:int=None, # stop after this many epochs without a better weighted F1
@@ -88,7 +93,7 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
               f"{m['train_samples_per_second']:.0f} tweets/s, {m['device']}, {m['precision']})")
         print(f"saved to {out}")
 
-# %% ../nbs/12_cli.ipynb #cd5ed892
+# %% ../nbs/12_cli.ipynb #b8b8cf98
 @call_parse
 def smile_nb_evaluate(model_dir:str, # a model folder saved by smile-nb-train
                       data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)
@@ -103,6 +108,7 @@ def smile_nb_evaluate(model_dir:str, # a model folder saved by smile-nb-train
         print(f"weighted F1 {m['weighted_f1']:.4f}  macro F1 {m['macro_f1']:.4f}  accuracy {m['accuracy']:.4f}  "
               f"validation loss {m['val_loss']:.4f}  ({m['n_val']} tweets)")
 
+# %% ../nbs/12_cli.ipynb #e758093f
 @call_parse
 def smile_nb_predict(model_dir:str, # a model folder saved by smile-nb-train
                      *texts:str, # texts to classify

@@ -53,19 +53,22 @@ def atomic_write(path, # the file to (re)place
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
 
-# %% ../nbs/01_core.ipynb #e8e62661
+# %% ../nbs/01_core.ipynb #f079922d
 def _fsync_tree(path:Path):
     "Flush every file under `path` to disk."
     for p in [path, *path.rglob('*')]:
         if p.is_file():
             with open(p, 'rb+') as f: os.fsync(f.fileno())
 
-def recover_dir(path) -> Path:
+# %% ../nbs/01_core.ipynb #00206cb5
+def recover_dir(path # a folder that `replace_dir` may have been replacing
+               ) -> Path:
     "`path`, restored from its `.old` copy if a crash interrupted `replace_dir` between its two renames."
     path = Path(path); old = path.with_name(f".{path.name}.old")
     if not path.exists() and old.is_dir(): os.replace(old, path)
     return path
 
+# %% ../nbs/01_core.ipynb #10e2f176
 def replace_dir(new, # a complete folder, on the same file system as `path`
                 path): # the folder to (re)place
     "Move folder `new` to `path`, replacing what was there; the old folder is removed only once `new` is in place."
@@ -78,6 +81,7 @@ def replace_dir(new, # a complete folder, on the same file system as `path`
     os.replace(new, path)
     shutil.rmtree(old, ignore_errors=True)
 
+# %% ../nbs/01_core.ipynb #d0816f20
 @contextlib.contextmanager
 def atomic_dir(path): # the folder to (re)place
     "Yield a temporary folder next to `path`; on success it replaces `path`, on failure it is removed."

@@ -32,12 +32,16 @@ def resolve_model(model:str=None # a Hub name, a local folder, or None for the e
         raise SmileError(f"model folder {model} does not exist")
     return model
 
-def hub_error(model:str, e:Exception) -> SmileError:
+# %% ../nbs/04_encode.ipynb #52068ecf
+def hub_error(model:str, # what `from_pretrained` was asked to load
+              e:Exception # what it raised
+             ) -> SmileError:
     "The one-line error for a model that could not be loaded."
     if Path(model).exists(): return SmileError(f"could not load the model in {model}: {str(e).splitlines()[0]}")
     return SmileError(f"could not load {model!r} from the Hugging Face Hub (no network, or no such model); "
                       f"leave out --model to use the embedded {DEFAULT_MODEL}, which works offline")
 
+# %% ../nbs/04_encode.ipynb #83e21516
 def load_tokenizer(model:str=None # a Hub name, a local folder, or None for the embedded default
                   ):
     "The tokenizer of `model`."
@@ -58,7 +62,9 @@ def encode(texts, # the tweets
 # %% ../nbs/04_encode.ipynb #8b260fcb
 class SmileDataset(torch.utils.data.Dataset):
     "Encoded tweets and their label ids, one dict per example."
-    def __init__(self, enc:dict, labels=None, ids=None):
+    def __init__(self, enc:dict, # the tokenizer's output: `input_ids` and `attention_mask`, one list per tweet
+                 labels=None, # label ids, one per tweet; None for unlabelled texts
+                 ids=None): # tweet ids, to trace a prediction back to its tweet
         self.enc, self.labels, self.ids = enc, None if labels is None else list(labels), None if ids is None else list(ids)
     def __len__(self): return len(self.enc['input_ids'])
     def __getitem__(self, i):
@@ -68,8 +74,10 @@ class SmileDataset(torch.utils.data.Dataset):
     @property
     def lengths(self): return [len(x) for x in self.enc['input_ids']]
 
+# %% ../nbs/04_encode.ipynb #506e8e85
 def encode_split(df:pd.DataFrame, # a split frame with `text`, `label` and `data_type`
-                 tokenizer, max_length:int=256 # as in `encode`
+                 tokenizer, # from `load_tokenizer`
+                 max_length:int=256 # longer tweets are truncated (no tweet is)
                 ) -> dict:
     "A `SmileDataset` for each side of the split: `{'train': ..., 'val': ...}`."
     return {side: SmileDataset(encode(d.text, tokenizer, max_length), d.label, d.index)
@@ -88,10 +96,12 @@ def plot_token_lengths(lengths, # token counts per tweet, special tokens include
 
 # %% ../nbs/04_encode.ipynb #30441284
 def make_collator(tokenizer, # from `load_tokenizer`
-                  pad_to_multiple_of:int=None): # round each batch's length up (8 helps GPU tensor cores)
+                  pad_to_multiple_of:int=None # round each batch's length up (8 helps GPU tensor cores)
+                 ):
     "transformers' collator that pads each batch to its longest example."
     return DataCollatorWithPadding(tokenizer, padding='longest', pad_to_multiple_of=pad_to_multiple_of, return_tensors='pt')
 
+# %% ../nbs/04_encode.ipynb #3b8327ba
 def pad_share(lengths, # token count of each example
               batches, # lists of example indices, one list per batch
               pad_to:int=None # a fixed padded length (the seed's 256); None pads each batch to its longest

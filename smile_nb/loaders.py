@@ -37,7 +37,7 @@ class TrainBatches(torch.utils.data.Sampler):
             batches += c[torch.argsort(self.lengths[c], stable=True)].split(self.batch_size)
         for i in torch.randperm(len(batches), generator=g).tolist(): yield batches[i].tolist()
 
-# %% ../nbs/06_loaders.ipynb #05e294aa
+# %% ../nbs/06_loaders.ipynb #2b800a35
 def train_loader(ds, # the training `SmileDataset`
                  tokenizer, # pads the batches
                  batch_size:int=16, # examples per batch
@@ -50,10 +50,11 @@ def train_loader(ds, # the training `SmileDataset`
     return DataLoader(ds, batch_sampler=TrainBatches(ds.lengths, batch_size, seed, group_by_length),
                       collate_fn=make_collator(tokenizer), num_workers=num_workers)
 
+# %% ../nbs/06_loaders.ipynb #7cda2b8c
 def val_loader(ds, # the validation `SmileDataset`
                tokenizer, # pads the batches
                batch_size:int=64, # examples per batch; no gradients, so larger than training's
-               num_workers:int=0
+               num_workers:int=0 # worker processes; 0 loads in the main process
               ) -> DataLoader:
     "Validation batches in the dataset's order, padded per batch."
     if batch_size < 1: raise SmileError(f"batch_size must be at least 1, got {batch_size}")

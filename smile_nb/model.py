@@ -26,6 +26,7 @@ def quiet_transformers():
         tl.set_verbosity(verbosity)
         if bars: tl.enable_progress_bar()
 
+# %% ../nbs/05_model.ipynb #e6f6c718
 def load_model(model:str=None, # a Hub name, a local folder, or None for the embedded default
                label_dict:dict=None, # {label name: id}; None keeps the labels of a fine-tuned folder
                quiet:bool=True # hide transformers' report of newly initialised weights and its progress bars?
@@ -42,7 +43,8 @@ def load_model(model:str=None, # a Hub name, a local folder, or None for the emb
     except (OSError, ValueError) as e: raise hub_error(src, e) from None
 
 # %% ../nbs/05_model.ipynb #e38446b1
-def param_table(model) -> pd.Series:
+def param_table(model # a BERT-style classifier
+               ) -> pd.Series:
     "Parameter counts of a BERT-style classifier by part: embeddings, encoder, pooler, classifier."
     parts = {}
     for name, p in model.named_parameters():
@@ -51,7 +53,10 @@ def param_table(model) -> pd.Series:
     s = pd.Series(parts); s['total'] = s.sum()
     return s
 
-def count_params(config, num_labels:int=6) -> pd.Series:
+# %% ../nbs/05_model.ipynb #35ada7d9
+def count_params(config, # a transformers configuration, such as `BertConfig()`
+                 num_labels:int=6 # classes of the head
+                ) -> pd.Series:
     "`param_table` of a classifier built from `config` on the meta device (no weights, no download)."
     config.num_labels = num_labels
     with torch.device('meta'): m = AutoModelForSequenceClassification.from_config(config)

@@ -34,13 +34,21 @@ def param_groups(model:nn.Module, # the model to optimise
             if ps: groups.append({'params': ps, 'weight_decay': weight_decay if dec else 0.0, **({'lr': head_lr} if head else {})})
     return groups
 
-def can_fuse(model:nn.Module) -> bool:
+# %% ../nbs/07_optim.ipynb #7d4fedba
+def can_fuse(model:nn.Module # the model to optimise
+            ) -> bool:
     "Can PyTorch's fused AdamW kernel update `model`? (floating-point parameters, all on one CPU or CUDA device type)"
     ps = [p for p in model.parameters() if p.requires_grad]
     return bool(ps) and all(p.is_floating_point() for p in ps) and len({p.device.type for p in ps}) == 1 and ps[0].device.type in ('cpu', 'cuda')
 
-def make_optimizer(model:nn.Module, lr:float=1e-4, weight_decay:float=0.01, eps:float=1e-8, head_lr:float=None,
-                   fused:bool=None): # PyTorch's fused AdamW kernel; None: wherever `can_fuse`
+# %% ../nbs/07_optim.ipynb #f887f64b
+def make_optimizer(model:nn.Module, # the model to optimise
+                   lr:float=1e-4, # peak learning rate (the schedule scales it)
+                   weight_decay:float=0.01, # decay for weight matrices; biases and norms get none
+                   eps:float=1e-8, # AdamW's epsilon, the seed's value
+                   head_lr:float=None, # a learning rate of its own for the new head; None: `lr`
+                   fused:bool=None # PyTorch's fused AdamW kernel; None: wherever `can_fuse`
+                  ):
     "`torch.optim.AdamW` over `param_groups(model)`."
     if not lr > 0: raise SmileError(f"the learning rate must be positive, got {lr}")
     if head_lr is not None and not head_lr > 0: raise SmileError(f"the head's learning rate must be positive, got {head_lr}")
@@ -48,20 +56,25 @@ def make_optimizer(model:nn.Module, lr:float=1e-4, weight_decay:float=0.01, eps:
 
 # %% ../nbs/07_optim.ipynb #605a7695
 def warmup_steps(warmup, # steps (int) or a share of all steps (float < 1)
-                 total_steps:int) -> int:
+                 total_steps:int # optimizer steps in the whole run
+                ) -> int:
     "The number of warmup steps that `warmup` means for a run of `total_steps`."
     if isinstance(warmup, float) and 0 <= warmup < 1: return round(warmup * total_steps)
     if isinstance(warmup, int) and warmup >= 0: return min(warmup, total_steps)
     raise SmileError(f"warmup must be a number of steps (int >= 0) or a share of the steps (0 <= float < 1), got {warmup!r}")
 
-def make_scheduler(optimizer, total_steps:int, # optimizer steps in the whole run
-                   warmup=0.1): # warmup steps (int) or share of `total_steps` (float)
+# %% ../nbs/07_optim.ipynb #22b38ddb
+def make_scheduler(optimizer, # the optimizer whose learning rates to schedule
+                   total_steps:int, # optimizer steps in the whole run
+                   warmup=0.1 # warmup steps (int) or share of `total_steps` (float)
+                  ):
     "transformers' linear schedule: warm up from 0, then decay linearly to 0 at `total_steps`."
     return get_linear_schedule_with_warmup(optimizer, warmup_steps(warmup, total_steps), total_steps)
 
 # %% ../nbs/07_optim.ipynb #d49fe1c9
 def plot_lr(lrs, # learning rate at each step
-            steps_per_epoch:int=None): # draw epoch boundaries
+            steps_per_epoch:int=None # draw epoch boundaries
+           ):
     "The learning rate over training."
     import matplotlib.pyplot as plt, seaborn as sns
     fig, ax = plt.subplots(figsize=(7, 3))

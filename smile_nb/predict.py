@@ -7,11 +7,11 @@ Docs: https://smile-nb.github.io/smile_nb/predict.html.md"""
 # %% auto #0
 __all__ = ['predict']
 
-# %% ../nbs/11_predict.ipynb #f3059962
+# %% ../nbs/11_predict.ipynb #c50f00c2
 import numpy as np, torch
 from .core import SmileError
-from .evaluate import load_trained, autocast
-from .train import choose_precision
+from .device import choose_precision, autocast
+from .evaluate import load_trained
 
 # %% ../nbs/11_predict.ipynb #9fbfefe6
 def predict(texts, # the texts to classify
