@@ -15,6 +15,7 @@ from pathlib import Path
 class SmileError(ValueError):
     "A problem with the user's input (a file, a row, an argument): its message is meant to be shown as it is."
 
+# %% ../nbs/01_core.ipynb #ba2f9b62
 class SmileWarning(UserWarning):
     "An announced repair of the user's input: what was changed and why."
 
