@@ -100,6 +100,21 @@ def _decode(raw:bytes, path:Path) -> str:
     if '\r\n' in text: warnings.warn(f"{path}: read Windows line endings (CRLF) as plain newlines", SmileWarning)
     return text
 
+# %% ../nbs/02_data.ipynb #434f942b
+def _csv_rows(text:str, path:Path) -> list:
+    "The non-blank rows of CSV `text` as (first line, fields), or a `SmileError` naming the row the reader could not finish."
+    reader, rows, end = csv.reader(io.StringIO(text, newline='')), [], 0
+    try:
+        for r in reader:
+            if r: rows.append((end + 1, r))   # csv yields [] for a blank line
+            end = reader.line_num
+    except csv.Error as e:
+        if 'field larger than field limit' in str(e):
+            raise SmileError(f"{path}, line {end + 1}: a field starting on this line runs past {csv.field_size_limit():,} characters; "
+                             'most likely a quote (") opened there is never closed, so the rest of the file became one field') from None
+        raise SmileError(f"{path}, line {end + 1}: not readable as CSV ({e})") from None
+    return rows
+
 # %% ../nbs/02_data.ipynb #c3651075
 def read_smile(path # the SMILE CSV (no header; columns id, text, category)
               ) -> pd.DataFrame:
@@ -107,8 +122,7 @@ def read_smile(path # the SMILE CSV (no header; columns id, text, category)
     path = Path(path)
     _check_file(path, 'the data file')
     text = _decode(path.read_bytes(), path)
-    reader = csv.reader(io.StringIO(text, newline=''))
-    rows = [(reader.line_num, r) for r in reader if r]   # csv yields [] for a blank line
+    rows = _csv_rows(text, path)
     if rows and [c.strip().lower() for c in rows[0][1]] == ['id', 'text', 'category']:
         warnings.warn(f"{path}: the first row is a header ({','.join(rows[0][1])}) and was skipped", SmileWarning)
         rows = rows[1:]
@@ -116,7 +130,8 @@ def read_smile(path # the SMILE CSV (no header; columns id, text, category)
     bad = [ln for ln, r in rows if len(r) != 3]
     if bad:
         ln0, r0 = next((ln, r) for ln, r in rows if len(r) != 3)
-        raise SmileError(f"{path}, {_where(bad)}: expected 3 columns (id,text,category), line {ln0} has {len(r0)}")
+        quote = '; its text runs over several lines: a quote (") that is never closed?' if any('\n' in f for f in r0) else ''
+        raise SmileError(f"{path}, {_where(bad)}: expected 3 columns (id,text,category), line {ln0} has {len(r0)}{quote}")
     ids = [r[0].strip() for _, r in rows]
     floats = [ln for (ln, _), i in zip(rows, ids) if _float_id.fullmatch(i)]
     if floats:

@@ -32,7 +32,9 @@ from .metrics import validate, evaluate_logits, plot_confusion
 from .settings import TrainSettings, DEFAULTS, SELECT
 
 # %% ../nbs/09_train.ipynb #f9e552c9
-def class_weights(labels, num_labels:int) -> torch.Tensor:
+def class_weights(labels, # the label id of every training example
+                  num_labels:int # how many classes the model has
+                 ) -> torch.Tensor:
     "scikit-learn's 'balanced' class weights for the label ids in `labels`."
     from sklearn.utils.class_weight import compute_class_weight
     present = np.unique(labels)
@@ -235,7 +237,10 @@ def load_checkpoint(run:Run):
     run.epoch = state['epoch']
 
 # %% ../nbs/09_train.ipynb #70bee92a
-def check_out(out:Path, overwrite:bool=False, resume:bool=False) -> str:
+def check_out(out:Path, # the output folder asked for
+              overwrite:bool=False, # may a finished model or an interrupted run there be replaced?
+              resume:bool=False # continue the interrupted run there?
+             ) -> str:
     "What to do with output folder `out`: 'new', 'resume' or 'overwrite', or a `SmileError` saying why not."
     if out.exists() and not out.is_dir(): raise SmileError(f"--out {out} is a file; expected a folder for the model")
     for name in ('last', 'best'): recover_dir(out/name)
