@@ -86,6 +86,8 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
         except KeyboardInterrupt:
             print(f"smile-nb-train: interrupted; the last finished epoch is saved: continue with  smile-nb-train --resume --out {out}", file=sys.stderr)
             sys.exit(130)
+        from accelerate import PartialState
+        if not PartialState().is_main_process: return   # several processes make one run: one report, from the main one
         print()
         for name, v in m['per_class'].items(): print(f"Class: {name}\nAccuracy: {v['correct']}/{v['support']}\n")
         print(f"weighted F1 {m['weighted_f1']:.4f}  macro F1 {m['macro_f1']:.4f}  accuracy {m['accuracy']:.4f}  "

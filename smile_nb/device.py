@@ -33,7 +33,8 @@ def auto_precision(device_type:str, # 'cuda', 'cpu', 'mps', ...
 def default_device() -> torch.device:
     "The device of this process, as Accelerate assigns it (a GPU of its own under `accelerate launch`, else CUDA if present, else the CPU)."
     from accelerate import PartialState   # here, not at the top: only training needs Accelerate
-    return PartialState().device
+    # `cpu=True` without a GPU: Accelerate forms a CPU process group (gloo) only when told it runs on CPU
+    return PartialState(cpu=not torch.cuda.is_available()).device
 
 # %% ../nbs/01a_device.ipynb #a9d41117
 def choose_precision(precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'

@@ -10,7 +10,7 @@ __all__ = ['class_weights', 'Callback', 'Run', 'prepare', 'one_batch', 'train_ep
            'quick_model']
 
 # %% ../nbs/09_train.ipynb #0f1420ec
-import json, math, shutil, time
+import json, shutil, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Callable
@@ -92,9 +92,11 @@ def prepare(settings:TrainSettings, # what to train, already checked
     s = settings
     # where and how to compute: Accelerate picks the device (one per process under `accelerate launch`)
     precision = choose_precision(s.precision)
-    accelerator = Accelerator(mixed_precision={'fp32': 'no'}.get(precision, precision))
+    accelerator = Accelerator(mixed_precision={'fp32': 'no'}.get(precision, precision), cpu=not torch.cuda.is_available())
     n = accelerator.num_processes
-    log(f"device: {accelerator.device} ({n} process{'es' if n > 1 else ''}), precision: {precision}")
+    if not accelerator.is_main_process: log = lambda *a, **k: None   # one report per run, from its main process
+    group = f"{n} processes, {accelerator.state.backend}: batch {s.batch_size} per process, {n * s.batch_size} per step" if n > 1 else "1 process"
+    log(f"device: {accelerator.device.type} ({group}), precision: {precision}")
     set_seed(s.seed)
     # the split data (Tasks 2-3), cut to `train_subset` training tweets for quick checks
     df = data if isinstance(data, pd.DataFrame) else split_smile(load_smile(data))
@@ -108,11 +110,11 @@ def prepare(settings:TrainSettings, # what to train, already checked
     tok = load_tokenizer(s.model)
     ds = encode_split(df, tok, s.max_length)
     model = load_model(s.model, labels).to(accelerator.device)
-    # batches, optimizer and schedule (Tasks 6-7); with several processes each takes its share of the steps
+    # batches, optimizer and schedule (Tasks 6-7); with several processes each takes every n-th batch
     train_dl = train_loader(ds['train'], tok, s.batch_size, s.seed, s.group_by_length)
     val_dl = val_loader(ds['val'], tok)
     optimizer = make_optimizer(model, s.lr, s.weight_decay, head_lr=s.head_lr)
-    scheduler = make_scheduler(optimizer, s.epochs * math.ceil(len(train_dl) / n), s.warmup)
+    scheduler = make_scheduler(optimizer, s.epochs * len(train_dl), s.warmup)   # Accelerate steps it once per process per step
     # Accelerate wraps them for the device, the precision and the processes
     model, optimizer, train_dl, val_dl, scheduler = accelerator.prepare(model, optimizer, train_dl, val_dl, scheduler)
     weight = class_weights(ds['train'].labels, len(labels)).to(accelerator.device) if s.class_weights else None
@@ -149,8 +151,9 @@ def train_epoch(run:Run) -> dict:
         bar.set_postfix(loss=f"{total / i:.4f}")
     seconds = time.perf_counter() - t0
     run.train_seconds += seconds
-    return dict(train_loss=total / len(run.train_dl), train_seconds=seconds,
-                samples_per_second=seen * run.accelerator.num_processes / seconds)
+    # with several processes: the mean loss over all their batches, and all their tweets
+    total, batches, seen = run.accelerator.reduce(torch.tensor([total, len(run.train_dl), seen], dtype=torch.float64, device=run.accelerator.device), 'sum').tolist()
+    return dict(train_loss=total / batches, train_seconds=seconds, samples_per_second=seen / seconds)
 
 # %% ../nbs/09_train.ipynb #c489edc8
 def validate_epoch(run:Run, # the run, after `train_epoch`
