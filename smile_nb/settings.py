@@ -21,7 +21,7 @@ class TrainSettings:
     "What a training run is asked to do; `check` it before use."
     model:str=None # a Hub name, a local folder, or None for the embedded default
     epochs:int=10 # passes over the training split
-    batch_size:int=32 # tweets per training batch
+    batch_size:int=32 # tweets per training batch, per process when several make one run
     lr:float=5e-5 # peak AdamW learning rate of the pretrained encoder
     head_lr:float=2e-3 # peak learning rate of the new head (pooler and classifier); None: `lr`
     warmup:float=0.1 # warmup: a number of steps (int) or a share of all steps (float < 1)

@@ -227,7 +227,8 @@ def read_state(out:Path) -> dict:
     p = Path(out)/'last'/'state.json'
     try:
         state = json.loads(p.read_text(encoding='utf-8'))
-        TrainSettings(**state['settings']); state['epoch'], state['history'], state['best_epoch'], state['train_seconds']
+        TrainSettings(**state['settings'])   # settings this version knows
+        for key in ('epoch', 'history', 'best_epoch', 'train_seconds'): state[key]   # and the rest of a checkpoint's state
         return state
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
         raise SmileError(f"the checkpoint in {p.parent} is unreadable ({p.name}: {type(e).__name__}); "
@@ -377,7 +378,7 @@ def train(data=None, # the SMILE CSV, as for `find_data`; or a split frame
           model:str=None, # a Hub name, a local folder, or None for the embedded default
           out='models/smile-minilm', # the output folder
           epochs:int=DEFAULTS.epochs, # passes over the training split
-          batch_size:int=DEFAULTS.batch_size, # tweets per training batch
+          batch_size:int=DEFAULTS.batch_size, # tweets per training batch, per process when several make one run
           lr:float=DEFAULTS.lr, # peak learning rate of the pretrained encoder
           head_lr:float=DEFAULTS.head_lr, # peak learning rate of the new head (pooler and classifier); None: `lr`
           warmup=DEFAULTS.warmup, # warmup steps (int) or share of all steps (float < 1)
