@@ -6,7 +6,7 @@ Docs: https://smile-nb.github.io/smile_nb/core.html.md"""
 
 # %% auto #0
 __all__ = ['SmileError', 'SmileWarning', 'log_traceback', 'user_errors', 'atomic_write', 'recover_dir', 'replace_dir',
-           'atomic_dir']
+           'atomic_dir', 'check_model_dir']
 
 # %% ../nbs/01_core.ipynb #f8840544
 import contextlib, os, sys, tempfile, time, traceback, warnings
@@ -111,3 +111,15 @@ def atomic_dir(path): # the folder to (re)place
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+# %% ../nbs/01_core.ipynb #615e59ff
+def check_model_dir(model_dir # the folder a command was given
+                   ) -> Path:
+    "`model_dir` as a `Path` if it is a folder with a `config.json`; else a `SmileError` that says what it is instead."
+    d = Path(model_dir)
+    if not d.exists(): raise SmileError(f"model folder {d} does not exist")
+    if not d.is_dir(): raise SmileError(f"{d} is a file; expected a model folder (with config.json and model.safetensors)")
+    if not (d/'config.json').is_file():
+        hint = '; its run did not finish (resume it with smile-nb-train --resume)' if (d/'last').is_dir() else ''
+        raise SmileError(f"{d} is not a saved model: it has no config.json{hint}")
+    return d

@@ -9,7 +9,6 @@ __all__ = ['PRECISIONS', 'cpu_has_bf16', 'auto_precision', 'default_device', 'ch
 
 # %% ../nbs/01a_device.ipynb #e258e9c7
 import contextlib
-import torch
 from .core import SmileError
 
 # %% ../nbs/01a_device.ipynb #ce53308b
@@ -18,6 +17,7 @@ PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 # %% ../nbs/01a_device.ipynb #cc4143e2
 def cpu_has_bf16() -> bool:
     "Does this CPU compute bf16 natively (AVX-512 BF16 or AMX)?"
+    import torch
     try: return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError): return False
 
@@ -30,8 +30,9 @@ def auto_precision(device_type:str, # 'cuda', 'cpu', 'mps', ...
     return 'fp16' if device_type == 'cuda' else 'fp32'
 
 # %% ../nbs/01a_device.ipynb #9b8e4065
-def default_device() -> torch.device:
+def default_device() -> 'torch.device':
     "The device of this process, as Accelerate assigns it (a GPU of its own under `accelerate launch`, else CUDA if present, else the CPU)."
+    import torch
     from accelerate import PartialState   # here, not at the top: only training needs Accelerate
     # `cpu=True` without a GPU: Accelerate forms a CPU process group (gloo) only when told it runs on CPU
     return PartialState(cpu=not torch.cuda.is_available()).device
@@ -41,6 +42,7 @@ def choose_precision(precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'
                      device=None # a torch device (or its name); None: `default_device()`
                     ) -> str:
     "The precision to use on `device`: `auto_precision` for 'auto', else `precision` if the device can do it."
+    import torch
     if precision not in PRECISIONS: raise SmileError(f"--precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     dev = torch.device(device) if device is not None else default_device()
     if precision == 'auto':
@@ -55,4 +57,5 @@ def autocast(precision:str, # 'fp32', 'bf16' or 'fp16', as `choose_precision` re
             ) -> contextlib.AbstractContextManager:
     "An autocast context for `precision` on `device` (a no-op for fp32)."
     if precision == 'fp32': return contextlib.nullcontext()
+    import torch
     return torch.autocast(device_type=torch.device(device).type, dtype=torch.bfloat16 if precision == 'bf16' else torch.float16)

@@ -12,7 +12,7 @@ import json, pickle, warnings
 from pathlib import Path
 import pandas as pd, torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
-from .core import SmileError, SmileWarning
+from .core import SmileError, SmileWarning, check_model_dir
 from .device import choose_precision, autocast
 from .data import load_smile
 from .split import split_smile
@@ -25,12 +25,7 @@ from .metrics import validate, evaluate_logits, accuracy_per_class, confusion
 def load_trained(model_dir # a folder written by `train` (or any sequence-classification model folder)
                 ) -> tuple:
     "The model, its tokenizer and its `{label: id}` mapping, from a saved model folder."
-    d = Path(model_dir)
-    if not d.exists(): raise SmileError(f"model folder {d} does not exist")
-    if not d.is_dir(): raise SmileError(f"{d} is a file; expected a model folder (with config.json and model.safetensors)")
-    if not (d/'config.json').is_file():
-        hint = '; its run did not finish (resume it with smile-nb-train --resume)' if (d/'last').is_dir() else ''
-        raise SmileError(f"{d} is not a saved model: it has no config.json{hint}")
+    d = check_model_dir(model_dir)
     if not any((d/f).is_file() for f in ('model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin')):
         raise SmileError(f"{d} has a config.json but no weights (model.safetensors)")
     try:

@@ -7,7 +7,7 @@ Docs: https://smile-nb.github.io/smile_nb/train.html.md"""
 # %% auto #0
 __all__ = ['LOCK', 'class_weights', 'Callback', 'Run', 'prepare', 'one_batch', 'train_epoch', 'validate_epoch', 'save_best',
            'keep_best', 'save_checkpoint', 'read_state', 'load_checkpoint', 'run_lock', 'check_out', 'fit',
-           'plot_history', 'finish', 'train', 'quick_model']
+           'plot_history', 'onnx_file', 'finish', 'train', 'quick_model']
 
 # %% ../nbs/09_train.ipynb #0f1420ec
 import contextlib, json, os, shutil, socket, time
@@ -30,6 +30,7 @@ from .loaders import train_loader, val_loader
 from .optim import make_optimizer, make_scheduler
 from .metrics import validate, evaluate_logits, plot_confusion
 from .settings import TrainSettings, DEFAULTS, SELECT
+from .export import export_onnx
 
 # %% ../nbs/09_train.ipynb #f9e552c9
 def class_weights(labels, # the label id of every training example
@@ -347,9 +348,19 @@ def plot_history(h:pd.DataFrame, # one row per epoch, as in `history.csv`
     fig.tight_layout()
     return fig
 
+# %% ../nbs/09_train.ipynb #f2591171
+def onnx_file(folder:Path, # the model folder being written
+              log:Callable=print # where the note goes if the export fails
+             ) -> bool:
+    "Export `folder`'s model to `model.onnx` for fast prediction; a model the exporter cannot trace keeps its other files."
+    try: export_onnx(folder); return True
+    except Exception as e:    # the trained model matters more than its ONNX copy: keep it and say so
+        log(f"note: model.onnx was not written ({str(e).splitlines()[0][:160]}); prediction will use the torch backend")
+        return False
+
 # %% ../nbs/09_train.ipynb #87d7302e
 def finish(run:Run) -> dict:
-    "Evaluate the best epoch's model, then replace `run.out` with it, the tokenizer, `metrics.json`, the history and plots."
+    "Evaluate the best epoch's model, then replace `run.out` with it, the tokenizer, `metrics.json`, the history, plots and `model.onnx`."
     # the best epoch's weights, evaluated again: metrics.json holds this model's numbers
     with quiet_transformers(): best = AutoModelForSequenceClassification.from_pretrained(run.out/'best')
     val_loss, logits, y = validate(run.accelerator.prepare(best), run.val_dl, run.accelerator)
@@ -369,6 +380,7 @@ def finish(run:Run) -> dict:
             plot_history(h, run.best_epoch, s.select).savefig(tmp/'history.png', dpi=120, bbox_inches='tight')
             plot_confusion(logits, y, run.labels, f"validation, epoch {run.best_epoch}").savefig(tmp/'confusion.png', dpi=120, bbox_inches='tight')
             import matplotlib.pyplot as plt; plt.close('all')
+            onnx_file(tmp, run.log)
     run.accelerator.wait_for_everyone()
     run.log(f"best epoch {run.best_epoch}: weighted F1 {m['weighted_f1']:.4f}, macro F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f}")
     return metrics
