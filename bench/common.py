@@ -2,8 +2,7 @@
 import json, os, platform, resource, sys
 from pathlib import Path
 
-# The seed tutorial's per-class validation accuracy (bert-base-uncased, its split), as published: correct / support.
-SEED_TABLE = {'happy': (163, 171), 'not-relevant': (20, 32), 'angry': (7, 9), 'disgust': (0, 1), 'sad': (4, 5), 'surprise': (2, 5)}
+from smile_nb.card import SEED_TABLE   # the seed tutorial's published per-class validation accuracy: correct / support
 
 def cpu_model() -> str:
     "The CPU's model name, from /proc/cpuinfo where there is one."
@@ -17,7 +16,10 @@ def machine() -> dict:
     "What a benchmark ran on: CPU, cores usable by this process, torch/transformers versions, GPU if any."
     import torch, transformers
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return dict(cpu=cpu_model(), cores=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count(),
+    try: import onnxruntime; ort = onnxruntime.__version__
+    except ImportError: ort = None
+    from smile_nb.device import cpu_has_bf16
+    return dict(cpu=cpu_model(), native_bf16=cpu_has_bf16(), onnxruntime=ort, cores=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count(),
                 torch_threads=torch.get_num_threads(), torch=torch.__version__, transformers=transformers.__version__,
                 python=platform.python_version(), gpu=gpu)
 

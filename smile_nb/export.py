@@ -78,7 +78,7 @@ def export_onnx(model_dir, # a saved sequence-classification folder: `train`'s, 
 # %% ../nbs/10a_export.ipynb #aa772177
 def quantize_int8(model_dir # a folder with `model.onnx` (see `export_onnx`)
                  ) -> dict:
-    "Write `model_dir/model.int8.onnx`: onnxruntime's dynamic int8 quantization of `model.onnx`."
+    "Write `model_dir/model.int8.onnx`: onnxruntime's dynamic int8 quantization of `model.onnx`, one scale per output channel."
     from onnxruntime.quantization import quantize_dynamic, QuantType
     d = Path(model_dir)
     if not (d/ONNX_FILE).is_file(): raise SmileError(f"{d} has no {ONNX_FILE} to quantize; export it first (smile-nb-export {d})")
@@ -87,7 +87,7 @@ def quantize_int8(model_dir # a folder with `model.onnx` (see `export_onnx`)
         # onnxruntime advises shape pre-processing first (`quant_pre_process`); on this graph its symbolic shape
         # inference stops ("Incomplete symbolic shape inference"), so the advice, logged on every call, is muted
         logging.disable(logging.WARNING)
-        try: quantize_dynamic(d/ONNX_FILE, tmp, weight_type=QuantType.QInt8)
+        try: quantize_dynamic(d/ONNX_FILE, tmp, weight_type=QuantType.QInt8, per_channel=True)
         finally: logging.disable(logging.NOTSET)
         os.replace(tmp, d/INT8_FILE)
     finally: tmp.unlink(missing_ok=True)

@@ -31,6 +31,7 @@ from .optim import make_optimizer, make_scheduler
 from .metrics import validate, evaluate_logits, plot_confusion
 from .settings import TrainSettings, DEFAULTS, SELECT
 from .export import export_onnx
+from .card import write_model_card
 
 # %% ../nbs/09_train.ipynb #f9e552c9
 def class_weights(labels, # the label id of every training example
@@ -360,7 +361,7 @@ def onnx_file(folder:Path, # the model folder being written
 
 # %% ../nbs/09_train.ipynb #87d7302e
 def finish(run:Run) -> dict:
-    "Evaluate the best epoch's model, then replace `run.out` with it, the tokenizer, `metrics.json`, the history, plots and `model.onnx`."
+    "Evaluate the best epoch's model, then replace `run.out` with it, the tokenizer, `metrics.json`, the history, plots, `model.onnx` and the model card."
     # the best epoch's weights, evaluated again: metrics.json holds this model's numbers
     with quiet_transformers(): best = AutoModelForSequenceClassification.from_pretrained(run.out/'best')
     val_loss, logits, y = validate(run.accelerator.prepare(best), run.val_dl, run.accelerator)
@@ -381,6 +382,7 @@ def finish(run:Run) -> dict:
             plot_confusion(logits, y, run.labels, f"validation, epoch {run.best_epoch}").savefig(tmp/'confusion.png', dpi=120, bbox_inches='tight')
             import matplotlib.pyplot as plt; plt.close('all')
             onnx_file(tmp, run.log)
+            write_model_card(tmp)
     run.accelerator.wait_for_everyone()
     run.log(f"best epoch {run.best_epoch}: weighted F1 {m['weighted_f1']:.4f}, macro F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f}")
     return metrics

@@ -1,0 +1,37 @@
+"""Does int8 cost F1? fp32 ONNX against int8 ONNX on the validation split, for models trained on different splits.
+
+    python bench/int8_quality.py models/smile-minilm:17 models/reshuffled-42:42 --json bench/results/int8-quality.json
+
+Each argument is MODEL_DIR:SPLIT_SEED, the `seed` of `split_smile` the model was trained with (17 is the seed's
+split, the README's model). The folders need `model.onnx` and `model.int8.onnx` (`smile-nb-export DIR --int8`).
+int8 may become the default backend only if its weighted F1 is within 0.005 of fp32 on every split.
+"""
+import argparse, sys
+from common import machine, write_json
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('models', nargs='+'); p.add_argument('--data', default=None); p.add_argument('--json')
+    a = p.parse_args()
+    import numpy as np
+    from sklearn.metrics import f1_score
+    from smile_nb.data import load_smile
+    from smile_nb.split import split_smile
+    from smile_nb.predict import Predictor
+    rows, data = [], load_smile(a.data)
+    for arg in a.models:
+        folder, seed = arg.rsplit(':', 1)
+        df = split_smile(data, seed=int(seed)); val = df[df.data_type == 'val']
+        probs = {b: Predictor(folder, backend=b).probs(val.text.tolist()) for b in ('onnx', 'onnx-int8')}
+        r = dict(model=folder, split_seed=int(seed), n_val=len(val), agree=float(np.mean(probs['onnx'].argmax(1) == probs['onnx-int8'].argmax(1))))
+        for b, pr in probs.items():
+            k = 'fp32' if b == 'onnx' else 'int8'
+            r[f'{k}_weighted_f1'] = float(f1_score(val.label, pr.argmax(1), average='weighted'))
+            r[f'{k}_macro_f1'] = float(f1_score(val.label, pr.argmax(1), average='macro'))
+        r['weighted_f1_change'] = r['int8_weighted_f1'] - r['fp32_weighted_f1']
+        rows.append(r)
+        print(f"{folder} (split seed {seed}, {len(val)} val tweets): weighted F1 fp32 {r['fp32_weighted_f1']:.4f} int8 {r['int8_weighted_f1']:.4f} "
+              f"({r['weighted_f1_change']:+.4f}); macro {r['fp32_macro_f1']:.4f} -> {r['int8_macro_f1']:.4f}; labels agree {r['agree']:.1%}")
+    ok = all(abs(r['weighted_f1_change']) <= 0.005 for r in rows)
+    print(f"int8 within 0.005 weighted F1 of fp32 on every split: {ok}")
+    write_json(a.json, dict(command='python bench/int8_quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), rows=rows, int8_within_0005=ok))
