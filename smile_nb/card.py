@@ -50,18 +50,22 @@ def _per_class_md(per_class:dict) -> str:
     return '\n'.join(rows)
 
 # %% ../nbs/10b_card.ipynb #f6c7b138
-def model_card(model_dir # a folder written by `train` (it needs `metrics.json`)
+def model_card(model_dir, # a folder written by `train` (it needs `metrics.json`)
+               out=None # where the folder will live, if it is being written elsewhere first (as `train` does); None: `model_dir`
               ) -> str:
     "The text of the folder's model card: YAML front matter, then labels, use, training, results, data and limits."
     d = check_model_dir(model_dir)
+    out = Path(out or d)
     if not (d/'metrics.json').is_file(): raise SmileError(f"{d} has no metrics.json, which the model card is written from; train the model with smile-nb-train")
-    try: m = json.loads((d/'metrics.json').read_text(encoding='utf-8')); meta = card_metadata(m, d.name)
+    try: m = json.loads((d/'metrics.json').read_text(encoding='utf-8')); meta = card_metadata(m, out.name)
     except (ValueError, KeyError, TypeError) as e: raise SmileError(f"{d/'metrics.json'} is damaged ({e!r}); train the model again") from None
     s, pc = m.get('settings', {}), m['per_class']
     total = sum(v['support'] for v in pc.values())
+    onnx = (" The folder also holds `model.onnx`, the same model for onnxruntime, which `smile-nb-predict` uses"
+            " without importing torch." if (d/'model.onnx').is_file() else '')
     big = max(pc, key=lambda k: pc[k]['support'])
     rare = ', '.join(f"{k} ({v['support']})" for k, v in pc.items() if v['support'] < 10)
-    body = f"""# {d.name}: emotion of a tweet
+    body = f"""# {out.name}: emotion of a tweet
 
 A {meta['base_model']} encoder fine-tuned with [smile_nb](https://github.com/smile-nb/smile_nb) to classify the
 emotion of a tweet into {len(pc)} classes: {', '.join(pc)}.
@@ -69,11 +73,10 @@ emotion of a tweet into {len(pc)} classes: {', '.join(pc)}.
 ## Use
 
 ```sh
-smile-nb-predict {d} "What a wonderful exhibition!"
+smile-nb-predict {out} "What a wonderful exhibition!"
 ```
 
-or, with transformers alone: `pipeline('text-classification', model='{d}')`. The folder also holds `model.onnx`
-for onnxruntime (`smile-nb-predict` uses it when it is there).
+or, with transformers alone: `pipeline('text-classification', model='{out}')`.{onnx}
 
 ## Training
 
@@ -108,9 +111,10 @@ The SMILE Twitter Emotion dataset: tweets to British museums, 2013-2015, annotat
     return '---\n' + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + '---\n\n' + body
 
 # %% ../nbs/10b_card.ipynb #ed1870ba
-def write_model_card(model_dir # a folder written by `train`
+def write_model_card(model_dir, # a folder written by `train`
+                     out=None # where the folder will live (see `model_card`)
                     ) -> Path:
     "Write the model card to `model_dir/README.md` (atomically)."
-    text = model_card(model_dir)
+    text = model_card(model_dir, out)
     with atomic_write(Path(model_dir)/'README.md', 'w') as f: f.write(text)
     return Path(model_dir)/'README.md'

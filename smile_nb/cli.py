@@ -151,7 +151,7 @@ def smile_nb_export(model_dir:str, # a saved model folder: smile-nb-train's, or 
             print(f"wrote {write_model_card(model_dir)} (the model card, from metrics.json)")
 
 # %% ../nbs/12_cli.ipynb #89aac87b
-@call_parse
+@call_parse(pos=['model_dir'])   # MODEL_DIR is positional, with the README's folder as its default
 def smile_nb_demo(model_dir:str='models/smile-minilm', # a model folder saved by smile-nb-train
                   host:str='127.0.0.1', # the address to bind; 0.0.0.0 lets other machines reach the page
                   port:int=7860, # the port to serve on

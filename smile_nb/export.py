@@ -76,18 +76,22 @@ def export_onnx(model_dir, # a saved sequence-classification folder: `train`'s, 
     return {'file': d/ONNX_FILE, 'bytes': (d/ONNX_FILE).stat().st_size, 'max_logit_diff': diff, 'labels': len(labels)}
 
 # %% ../nbs/10a_export.ipynb #aa772177
-def quantize_int8(model_dir # a folder with `model.onnx` (see `export_onnx`)
+def quantize_int8(model_dir, # a folder with `model.onnx` (see `export_onnx`)
+                  keep_fp32:str=r'layer\.0/' # matrix products whose node names match this stay in fp32 (None: none)
                  ) -> dict:
     "Write `model_dir/model.int8.onnx`: onnxruntime's dynamic int8 quantization of `model.onnx`, one scale per output channel."
+    import re, onnx
     from onnxruntime.quantization import quantize_dynamic, QuantType
     d = Path(model_dir)
     if not (d/ONNX_FILE).is_file(): raise SmileError(f"{d} has no {ONNX_FILE} to quantize; export it first (smile-nb-export {d})")
+    keep = [n.name for n in onnx.load(str(d/ONNX_FILE), load_external_data=False).graph.node
+            if keep_fp32 and n.op_type in ('MatMul', 'Gemm') and re.search(keep_fp32, n.name)]
     tmp = d/f'.{INT8_FILE}.tmp'
     try:
         # onnxruntime advises shape pre-processing first (`quant_pre_process`); on this graph its symbolic shape
         # inference stops ("Incomplete symbolic shape inference"), so the advice, logged on every call, is muted
         logging.disable(logging.WARNING)
-        try: quantize_dynamic(d/ONNX_FILE, tmp, weight_type=QuantType.QInt8, per_channel=True)
+        try: quantize_dynamic(d/ONNX_FILE, tmp, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep)
         finally: logging.disable(logging.NOTSET)
         os.replace(tmp, d/INT8_FILE)
     finally: tmp.unlink(missing_ok=True)

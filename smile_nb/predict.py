@@ -81,7 +81,7 @@ class OnnxRunner:
         try: import onnxruntime, tokenizers
         except ImportError as e: raise SmileError(f"the onnx backend needs the {e.name} package, which is not installed: pip install {e.name}, or use --backend torch") from None
         try: self.tok = tokenizers.Tokenizer.from_file(str(d/'tokenizer.json'))
-        except Exception as e: raise SmileError(f"{d/'tokenizer.json'} could not be read ({str(e).splitlines()[0][:120]}); use --backend torch") from None
+        except Exception as e: raise SmileError(f"{d/'tokenizer.json'} could not be read, it looks damaged ({str(e).splitlines()[0][:120]}); use --backend torch") from None
         self.tok.no_padding(); self.tok.enable_truncation(max_length)
         self.pad_id = _pad_id(d, self.tok)
         try: self.session = onnx_session(d/file, threads)

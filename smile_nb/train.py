@@ -382,7 +382,7 @@ def finish(run:Run) -> dict:
             plot_confusion(logits, y, run.labels, f"validation, epoch {run.best_epoch}").savefig(tmp/'confusion.png', dpi=120, bbox_inches='tight')
             import matplotlib.pyplot as plt; plt.close('all')
             onnx_file(tmp, run.log)
-            write_model_card(tmp)
+            write_model_card(tmp, run.out)
     run.accelerator.wait_for_everyone()
     run.log(f"best epoch {run.best_epoch}: weighted F1 {m['weighted_f1']:.4f}, macro F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f}")
     return metrics
