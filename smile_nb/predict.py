@@ -8,7 +8,7 @@ Docs: https://smile-nb.github.io/smile_nb/predict.html.md"""
 __all__ = ['BACKENDS', 'choose_backend', 'read_labels', 'TorchRunner', 'OnnxRunner', 'Predictor', 'predict']
 
 # %% ../nbs/11_predict.ipynb #c50f00c2
-import json, os
+import json
 from pathlib import Path
 import numpy as np
 from .core import SmileError, check_model_dir
