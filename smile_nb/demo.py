@@ -12,7 +12,7 @@ __all__ = ['FALLBACK_EXAMPLES', 'MAX_CHARS', 'MAX_ROWS', 'MAX_UPLOAD', 'example_
 import csv, json, tempfile
 from pathlib import Path
 from .core import SmileError, check_model_dir
-from .card import SEED_TABLE
+from .card import per_class_table
 
 # %% ../nbs/11a_demo.ipynb #33535470
 FALLBACK_EXAMPLES = {'happy': 'What a wonderful afternoon at the museum, thank you!', 'not-relevant': 'Opening hours over the bank holiday weekend',
@@ -81,13 +81,10 @@ def model_summary(model_dir # a saved model folder
     d = check_model_dir(model_dir)
     if not (d/'metrics.json').is_file(): return f"`{d.name}` has no `metrics.json`: it was not saved by `smile-nb-train`, so there are no validation figures to show."
     m = json.loads((d/'metrics.json').read_text(encoding='utf-8'))
-    rows = ['| class | validation tweets | this model: correct | F1 | seed tutorial (bert-base): correct |', '|---|---|---|---|---|']
-    for k, v in m['per_class'].items():
-        s = SEED_TABLE.get(k)
-        rows.append(f"| {k} | {v['support']} | {v['correct']} | {v['f1']:.3f} | {f'{s[0]}/{s[1]}' if s else '-'} |")
     head = (f"### {d.name} on the validation split ({m['n_val']} tweets)\n\nWeighted F1 **{m['weighted_f1']:.4f}**, macro F1 "
-            f"**{m['macro_f1']:.4f}**, accuracy **{m['accuracy']:.4f}** (best epoch {m['best_epoch']} of {m['epochs']}).\n\n" + '\n'.join(rows))
+            f"**{m['macro_f1']:.4f}**, accuracy **{m['accuracy']:.4f}** (best epoch {m['best_epoch']} of {m['epochs']}).\n\n" + per_class_table(m['per_class']))
     card = (d/'README.md').read_text(encoding='utf-8').split('---\n', 2)[-1] if (d/'README.md').is_file() else ''
+    card = '\n## '.join(s for s in card.split('\n## ') if not s.startswith('Results'))   # its results are the table above
     return head + ('\n\n---\n\n' + card.replace('\n# ', '\n### ', 1) if card else '')
 
 # %% ../nbs/11a_demo.ipynb #dee05235
