@@ -10,8 +10,10 @@ hidden size 768, 110M parameters) with random weights and the embedded model's t
 30,522-token WordPiece vocabulary: the time a step takes depends on the shapes, not on the weights' values.
 The seed recipe pads every batch to 256 tokens, so all its steps cost the same; it is timed over `--seed-steps` steps
 after two warm-up steps and its epoch time is extrapolated (a real epoch takes about half an hour here).
+Time to quality: the wall seconds from a process's start until it has validated its first epoch with weighted F1 >= 0.86
+on the seed's split (main job: when its epoch line is printed; Trainer: its `on_evaluate` event).
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, re, subprocess, sys, tempfile, time
 from pathlib import Path
 from common import machine, write_json
 
@@ -20,7 +22,7 @@ CONFIGS = {
     'project-bert-base': "project recipe on bert-base arch: per-batch padding, length-grouped batch 32, bf16 (1 epoch)",
     'main-job':          "main job `smile-nb-train` as the README runs it (MiniLM-L6, 10 epochs)",
     'trainer-defaults':  "HF Trainer on the default model: its defaults (batch 8, fp32, random order), 10 epochs",
-    'trainer-best':      "HF Trainer on the default model: bf16, group_by_length, batch 32, 10 epochs",
+    'trainer-best':      "HF Trainer on the default model: group_by_length, batch 32, bf16 where native (else fp32), 10 epochs",
 }
 
 def seed_recipe(steps:int) -> dict:
@@ -65,7 +67,7 @@ def project_bert_base(work:Path) -> dict:
     m = train(model=str(src), out=work/'out', epochs=1, progress=False, log=lambda *a: None)
     return dict(tweets_per_second=m['train_samples_per_second'], epoch_seconds=m['train_seconds'], epoch_measured=True)
 
-def trainer(best:bool, work:Path, epochs:int=10) -> dict:
+def trainer(best:bool, work:Path, epochs:int=10, launched:float=None) -> dict:
     "Hugging Face `Trainer` on the default model and the seed's split, 10 epochs, evaluated every epoch."
     from transformers import Trainer, TrainingArguments, TrainerCallback
     from smile_nb.data import load_smile, label_dict
@@ -77,11 +79,18 @@ def trainer(best:bool, work:Path, epochs:int=10) -> dict:
     tok = load_tokenizer(); ds = encode_split(df, tok)
     net = load_model(None, ld)
     class Clock(TrainerCallback):   # on_epoch_end fires before the epoch's evaluation, so this times training only
-        def __init__(self): self.epochs = []
+        def __init__(self): self.epochs, self.evaluated = [], []
         def on_epoch_begin(self, *a, **k): self.t = time.perf_counter()
         def on_epoch_end(self, *a, **k): self.epochs.append(time.perf_counter() - self.t)
+        def on_evaluate(self, *a, **k): self.evaluated.append(time.time() - launched)   # seconds since the parent started this process
     clock = Clock()
-    extra = dict(use_cpu=True, bf16=True, train_sampling_strategy='group_by_length', per_device_train_batch_size=32) if best else {}   # bf16 on a CPU needs use_cpu
+    # best: length-grouped batches of 32, and bf16 where the device computes it natively (as `auto` decides for the main job);
+    # on a CPU, Trainer runs bf16 only when told use_cpu
+    import torch
+    from smile_nb.device import choose_precision
+    bf16 = choose_precision('auto') == 'bf16'
+    extra = dict(bf16=bf16, use_cpu=bf16 and not torch.cuda.is_available(), train_sampling_strategy='group_by_length',
+                 per_device_train_batch_size=32) if best else {}
     args = TrainingArguments(output_dir=str(work/'trainer'), num_train_epochs=epochs, eval_strategy='epoch', save_strategy='no',
                              report_to='none', disable_tqdm=True, seed=17, **extra)
     metrics = lambda p: {k: v for k, v in evaluate_logits(p.predictions, p.label_ids, ld).items() if k in ('weighted_f1', 'macro_f1', 'accuracy')}
@@ -92,16 +101,23 @@ def trainer(best:bool, work:Path, epochs:int=10) -> dict:
     return dict(tweets_per_second=len(ds['train']) * len(clock.epochs) / sum(clock.epochs), epoch_seconds=sum(clock.epochs) / len(clock.epochs),
                 epoch_measured=True, per_epoch_seconds=clock.epochs, weighted_f1_best=max(f1), best_epoch=f1.index(max(f1)) + 1,
                 weighted_f1_last=f1[-1], macro_f1_last=evals[-1]['eval_macro_f1'], accuracy_last=evals[-1]['eval_accuracy'],
-                macro_f1_best=evals[f1.index(max(f1))]['eval_macro_f1'])
+                macro_f1_best=evals[f1.index(max(f1))]['eval_macro_f1'], weighted_f1_per_epoch=f1, epoch_end_wall=clock.evaluated,
+                precision='bf16' if args.bf16 else 'fp16' if args.fp16 else 'fp32')
 
-def main_job_result(out:Path) -> dict:
-    "Figures from the folder the main job saved."
+def main_job_result(out:Path, stamps:list) -> dict:
+    "Figures from the folder the main job saved, and the wall time at which each epoch's line was printed."
     import pandas as pd
     m = json.loads((out/'metrics.json').read_text()); h = pd.read_csv(out/'history.csv')
-    return dict(tweets_per_second=m['train_samples_per_second'], epoch_seconds=m['train_seconds'] / len(h), epoch_measured=True,
+    return dict(weighted_f1_per_epoch=h.weighted_f1.tolist(), epoch_end_wall=stamps, precision=m['precision'], tweets_per_second=m['train_samples_per_second'], epoch_seconds=m['train_seconds'] / len(h), epoch_measured=True,
                 per_epoch_seconds=h.train_seconds.tolist(), weighted_f1_best=m['weighted_f1'], macro_f1_best=m['macro_f1'],
                 best_epoch=m['best_epoch'], weighted_f1_last=float(h.weighted_f1.iloc[-1]), macro_f1_last=float(h.macro_f1.iloc[-1]),
                 accuracy_last=float(h.accuracy.iloc[-1]))
+
+QUALITY = 0.86   # the weighted F1 that 'time to quality' waits for
+
+def time_to_quality(r:dict, f1:float=QUALITY) -> float:
+    "Wall seconds from the process's start until it had validated the first epoch with weighted F1 >= `f1` (None: never)."
+    return next((t for t, f in zip(r['epoch_end_wall'], r['weighted_f1_per_epoch']) if f >= f1), None)
 
 def run_child(name:str, a) -> dict:
     "Run configuration `name` in its own process; its result, wall time and peak resident memory."
@@ -109,14 +125,19 @@ def run_child(name:str, a) -> dict:
         res = Path(d)/'result.json'
         cmd = (['smile-nb-train', '--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if name == 'main-job' else
                [sys.executable, __file__, '--child', name, '--work', d, '--seed-steps', str(a.seed_steps), '--epochs', str(a.epochs)])
-        t = time.perf_counter()
-        with open(Path(d)/'stdout.txt', 'w') as log:
-            p = subprocess.Popen(cmd, stdout=log if name == 'main-job' else None, stderr=subprocess.DEVNULL)
-            _, status, usage = os.wait4(p.pid, 0)
+        if name != 'main-job': cmd += ['--launched', repr(time.time())]
+        t, lines, stamps = time.perf_counter(), [], []
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE if name == 'main-job' else None, stderr=subprocess.DEVNULL, text=True,
+                             env=dict(os.environ, PYTHONUNBUFFERED='1'))
+        if name == 'main-job':   # stamp each line as it arrives: when was each epoch validated?
+            for line in p.stdout:
+                lines.append(line.rstrip('\n'))
+                if re.match(r'epoch \d+: ', line): stamps.append(time.perf_counter() - t)
+        _, status, usage = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t
         if status: raise SystemExit(f"train_speed: {name} failed (exit status {status >> 8}); rerun with --child {name} to see why")
-        r = main_job_result(Path(d)/'model') if name == 'main-job' else json.loads(res.read_text())
-        if name == 'main-job': r['printed'] = (Path(d)/'stdout.txt').read_text().splitlines()
+        r = main_job_result(Path(d)/'model', stamps) if name == 'main-job' else json.loads(res.read_text())
+        if name == 'main-job': r['printed'] = lines
     return dict(r, what=CONFIGS[name], wall_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024)
 
 if __name__ == '__main__':
@@ -126,11 +147,12 @@ if __name__ == '__main__':
     p.add_argument('--epochs', type=int, default=10, help='epochs of the main job and the Trainer runs (10 for the published table)')
     p.add_argument('--json', help='also write the results to this file')
     p.add_argument('--child', choices=list(CONFIGS), help=argparse.SUPPRESS); p.add_argument('--work', help=argparse.SUPPRESS)
+    p.add_argument('--launched', type=float, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
         work = Path(a.work)
         r = {'seed-recipe': lambda: seed_recipe(a.seed_steps), 'project-bert-base': lambda: project_bert_base(work),
-             'trainer-defaults': lambda: trainer(False, work, a.epochs), 'trainer-best': lambda: trainer(True, work, a.epochs)}[a.child]()
+             'trainer-defaults': lambda: trainer(False, work, a.epochs, a.launched), 'trainer-best': lambda: trainer(True, work, a.epochs, a.launched)}[a.child]()
         (work/'result.json').write_text(json.dumps(r)); sys.exit(0)
     rows = {}
     for name in a.only:
@@ -145,7 +167,14 @@ if __name__ == '__main__':
         ratio = f"{r['tweets_per_second'] / base['tweets_per_second']:.1f}" if base else '-'
         f1 = f"{r['weighted_f1_best']:.3f}/{r['weighted_f1_last']:.3f}" if 'weighted_f1_best' in r else '-'
         print(f"{name:>18} {r['tweets_per_second']:9.2f} {r['epoch_seconds']:8.1f} {ratio:>7} {r['wall_seconds']:6.0f} {r['peak_rss_mb']:7.0f} {f1:>14}")
+    summary = {}
     if 'main-job' in rows and 'trainer-best' in rows:
-        print(f"main job / Trainer best: {rows['main-job']['tweets_per_second'] / rows['trainer-best']['tweets_per_second']:.2f}x tweets/s, "
-              f"{rows['trainer-best']['wall_seconds'] / rows['main-job']['wall_seconds']:.2f}x less wall time")
-    write_json(a.json, dict(command='python bench/train_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), results=rows))
+        m, b = rows['main-job'], rows['trainer-best']
+        summary = dict(throughput_ratio=m['tweets_per_second'] / b['tweets_per_second'], wall_ratio=b['wall_seconds'] / m['wall_seconds'],
+                       quality_threshold=QUALITY, main_job_time_to_quality=time_to_quality(m), trainer_best_time_to_quality=time_to_quality(b))
+        q = summary['trainer_best_time_to_quality'], summary['main_job_time_to_quality']
+        summary['time_to_quality_ratio'] = q[0] / q[1] if None not in q else None
+        print(f"main job / Trainer best: {summary['throughput_ratio']:.2f}x tweets/s, {summary['wall_ratio']:.2f}x less wall time; "
+              f"first epoch with weighted F1 >= {QUALITY}: " + ', '.join('never' if x is None else f'{x:.0f} s' for x in reversed(q))
+              + (f" ({summary['time_to_quality_ratio']:.2f}x)" if summary['time_to_quality_ratio'] else ''))
+    write_json(a.json, dict(command='python bench/train_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), results=rows, summary=summary))

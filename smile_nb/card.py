@@ -65,6 +65,7 @@ def model_card(model_dir, # a folder written by `train` (it needs `metrics.json`
     total = sum(v['support'] for v in pc.values())
     onnx = (" The folder also holds `model.onnx`, the same model for onnxruntime, which `smile-nb-predict` uses"
             " without importing torch." if (d/'model.onnx').is_file() else '')
+    frozen = ' The word embeddings were kept as pretrained.' if s.get('freeze_embeddings') else ''
     big = max(pc, key=lambda k: pc[k]['support'])
     rare = ', '.join(f"{k} ({v['support']})" for k, v in pc.items() if v['support'] < 10)
     body = f"""# {out.name}: emotion of a tweet
@@ -85,7 +86,7 @@ or, with transformers alone: `pipeline('text-classification', model='{out}')`.{o
 Fine-tuned on {m['n_train']} tweets for {m['epochs']} epochs; the best epoch ({m['best_epoch']}) by validation
 {s.get('select', 'weighted_f1').replace('_', ' ')} was kept. Learning rate {s.get('lr')} (head {s.get('head_lr')}),
 batch {s.get('batch_size')}, warmup {s.get('warmup')}, weight decay {s.get('weight_decay')}, seed {s.get('seed')},
-at most {s.get('max_length')} tokens, {m['precision']} on {m['device']}.
+at most {s.get('max_length')} tokens, {m['precision']} on {m['device']}.{frozen}
 
 ## Results on the validation split ({m['n_val']} tweets)
 

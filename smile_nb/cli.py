@@ -74,6 +74,7 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
                    class_weights:store_true=False, # weight the loss by inverse class frequency
                    patience:int=None, # stop after this many epochs without a better weighted F1
                    train_subset:int=None, # train on this many tweets only, for a quick check of the set-up
+                   train_embeddings:store_true=False, # fine-tune the word embeddings too (by default they stay as pretrained)
                    resume:store_true=False, # continue the interrupted run in --out
                    overwrite:store_true=False): # replace the model already in --out
     "Fine-tune a BERT-family model on the SMILE tweets and save the best epoch's model."
@@ -83,7 +84,7 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
         try:
             m = train(data, model, out, epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, seed=seed, max_length=max_length,
                       precision=precision, use_class_weights=class_weights, patience=patience,
-                      train_subset=train_subset, resume=resume, overwrite=overwrite)
+                      train_subset=train_subset, freeze_embeddings=not train_embeddings, resume=resume, overwrite=overwrite)
         except KeyboardInterrupt:
             print(f"smile-nb-train: interrupted; the last finished epoch is saved: continue with  smile-nb-train --resume --out {out}", file=sys.stderr)
             sys.exit(130)

@@ -25,7 +25,7 @@ from .device import choose_precision
 from .data import load_smile, preprocess, toy_smile, label_dict as get_label_dict
 from .split import split_smile
 from .encode import DEFAULT_MODEL, load_tokenizer, encode_split
-from .model import load_model, quiet_transformers
+from .model import load_model, quiet_transformers, freeze_embeddings
 from .loaders import train_loader, val_loader
 from .optim import make_optimizer, make_scheduler
 from .metrics import validate, evaluate_logits, plot_confusion
@@ -117,6 +117,7 @@ def prepare(settings:TrainSettings, # what to train, already checked
     tok = load_tokenizer(s.model)
     ds = encode_split(df, tok, s.max_length)
     model = load_model(s.model, labels).to(accelerator.device)
+    if s.freeze_embeddings: freeze_embeddings(model)   # before the optimizer is built, so that it leaves them out (Task 5)
     # batches, optimizer and schedule (Tasks 6-7); with several processes each takes every n-th batch
     train_dl = train_loader(ds['train'], tok, s.batch_size, s.seed, s.group_by_length)
     val_dl = val_loader(ds['val'], tok)
@@ -229,7 +230,7 @@ def read_state(out:Path) -> dict:
     p = Path(out)/'last'/'state.json'
     try:
         state = json.loads(p.read_text(encoding='utf-8'))
-        TrainSettings(**state['settings'])   # settings this version knows
+        TrainSettings.from_saved(state['settings'])   # settings this version knows
         for key in ('epoch', 'history', 'best_epoch', 'train_seconds'): state[key]   # and the rest of a checkpoint's state
         return state
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
@@ -405,6 +406,7 @@ def train(data=None, # the SMILE CSV, as for `find_data`; or a split frame
           select:str='weighted_f1', # the validation metric that picks the best epoch
           patience:int=None, # stop after this many epochs without improvement; None never stops early
           train_subset:int=None, # train on this many tweets only (quick checks)
+          freeze_embeddings:bool=DEFAULTS.freeze_embeddings, # keep the word embeddings as pretrained (Task 5)?
           resume:bool=False, # continue the interrupted run in `out`, with its saved settings
           overwrite:bool=False, # replace the model or the interrupted run in `out`
           callbacks=(), # `Callback`s that hook into the loop
@@ -413,13 +415,14 @@ def train(data=None, # the SMILE CSV, as for `find_data`; or a split frame
          ) -> dict:
     "Fine-tune `model` on the SMILE split and save the best epoch's model, tokenizer, metrics and plots to `out`."
     settings = TrainSettings(model or DEFAULT_MODEL, epochs, batch_size, lr, head_lr, warmup, weight_decay, seed, max_length,
-                             precision, use_class_weights, group_by_length, select, patience, train_subset).check()
+                             precision, use_class_weights, group_by_length, select, patience, train_subset,
+                             freeze_embeddings=freeze_embeddings).check()
     out = Path(out)
     with run_lock(out):   # no second run writes into `out` while this one does
         mode = check_out(out, overwrite, resume)
         if mode == 'resume':   # the interrupted run's own settings, not the arguments
             state = read_state(out)
-            settings = TrainSettings(**state['settings'])
+            settings = TrainSettings.from_saved(state['settings'])
             log(f"resuming the run in {out} after epoch {state['epoch']} of {settings.epochs}, with its saved settings")
         run = prepare(settings, data, log)
         run.out, run.callbacks, run.progress = out, list(callbacks), progress
