@@ -20,12 +20,13 @@ from pathlib import Path
 import torch
 from dataclasses import replace
 from smile_nb.settings import DEFAULTS
+from smile_nb.model import freeze_embeddings
 from smile_nb.train import Callback
 from common import machine, write_json
 
 class FreezeWordEmbeddings(Callback):
     "The word-embedding matrix (11.7M of the 22.7M parameters) keeps its pretrained values: no gradient, no AdamW update."
-    def before_fit(self, run): run.accelerator.unwrap_model(run.model).base_model.embeddings.word_embeddings.weight.requires_grad_(False)
+    def before_fit(self, run): freeze_embeddings(run.accelerator.unwrap_model(run.model))   # what the default now does in `prepare`
 
 class FreezeBottom(Callback):
     "The embeddings and the bottom `n` encoder layers keep their pretrained values and run as in inference (no dropout)."
