@@ -49,7 +49,7 @@ class Attention(Callback):
     def __init__(self, impl): self.impl = impl
     def before_fit(self, run): run.accelerator.unwrap_model(run.model).set_attn_implementation(self.impl)
 
-BASE = replace(DEFAULTS, freeze_embeddings=False)   # what every lever is measured against: the main job before the levers
+BASE = replace(DEFAULTS, freeze_embeddings=False, logit_adjust=0.0)   # what every lever is measured against: the main job before the levers
 
 LEVERS = {
     'baseline':               (lambda: [], "the main job before these levers: word embeddings trained, SDPA attention"),
@@ -114,7 +114,7 @@ def quality_run(lever:str, seed:int) -> dict:
     from smile_nb.train import train
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
-        m = train(out=Path(d)/'m', seed=seed, freeze_embeddings=BASE.freeze_embeddings, callbacks=LEVERS[lever][0](), progress=False, log=lambda *a: None)
+        m = train(out=Path(d)/'m', seed=seed, freeze_embeddings=BASE.freeze_embeddings, logit_adjust=BASE.logit_adjust, callbacks=LEVERS[lever][0](), progress=False, log=lambda *a: None)
         wall = time.perf_counter() - t
     return dict(lever=lever, seed=seed, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
                 best_epoch=m['best_epoch'], tweets_per_second=m['train_samples_per_second'], wall_seconds=wall, precision=m['precision'],

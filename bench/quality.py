@@ -1,30 +1,62 @@
 """Quality of the default recipe over 5 seeds on the seed tutorial's split, without and with class weights.
 
+    python bench/quality.py --weights none --json bench/results/quality-default.json                   # the default, 5 seeds
+    python bench/quality.py --weights none --reshuffle 42 --json bench/results/quality-reshuffled.json # on a reshuffled split
+
     python bench/quality.py --json bench/results/quality.json          # the published table: 5 seeds x {none, balanced}
     python bench/quality.py --seeds 17 --weights none                  # one run
     python bench/quality.py --seeds 17 --precision fp32 --epochs 6 --lr 1e-4 --head-lr 1e-3 --weights none   # bench/results/default-fp32.json
 
 Prints one line per run, the mean and standard deviation of weighted F1, macro F1 and accuracy per weighting,
-and the per-class table beside the seed tutorial's published one. Each run trains into a temporary folder that is removed.
+and the per-class table beside the seed tutorial's published one; then the same runs scored without the logit adjustment
+(their unadjusted validation logits, the best epoch picked again on them), so that one set of runs shows both. Each run
+trains into a temporary folder that is removed. --reshuffle shuffles the CSV's rows with another seed before the seed's
+split procedure: a split that played no part in choosing the recipe.
 """
 import argparse, statistics, sys, tempfile, time
 from pathlib import Path
-from smile_nb.train import train
+from smile_nb.train import train, Callback
+from smile_nb.metrics import evaluate_logits
+
+LABELS = {c: i for i, c in enumerate(['happy', 'not-relevant', 'angry', 'disgust', 'sad', 'surprise'])}
 from common import machine, per_class_table, write_json, peak_rss_mb
 
 def summarise(rows):
     keys = ('weighted_f1', 'macro_f1', 'accuracy', 'samples_per_second', 'wall_seconds')
     return {k: (statistics.mean(r[k] for r in rows), statistics.stdev(r[k] for r in rows) if len(rows) > 1 else 0.0) for k in keys}
 
+class Unadjusted(Callback):
+    "Every epoch's validation logits without the logit adjustment, to score the same run as it would be without it."
+    def __init__(self): self.logits = []
+    def after_validate(self, run):
+        off = 0 if run.logit_offset is None else run.logit_offset.cpu().numpy()
+        self.logits.append((run.val_logits - off, run.val_targets))
+
+def without_adjustment(cb, labels) -> dict:
+    "The run's figures at its best epoch by weighted F1 of the unadjusted logits (a tie keeps the earlier), as `train` would pick."
+    ms = [evaluate_logits(l, y, labels) for l, y in cb.logits]
+    i = max(range(len(ms)), key=lambda e: (ms[e]['weighted_f1'], -e))
+    return dict(weighted_f1=ms[i]['weighted_f1'], macro_f1=ms[i]['macro_f1'], accuracy=ms[i]['accuracy'], best_epoch=i + 1,
+                per_class={k: [v['correct'], v['support']] for k, v in ms[i]['per_class'].items()})
+
+def split_data(a):
+    "The SMILE CSV as `train` reads it, or, with --reshuffle, its rows shuffled with that seed and then split the seed's way."
+    if a.reshuffle is None: return a.data
+    from smile_nb.data import load_smile
+    from smile_nb.split import split_smile
+    return split_smile(load_smile(a.data).sample(frac=1, random_state=a.reshuffle))
+
 def run(seed, weighted, a, kw):
+    cb = Unadjusted()
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
-        m = train(a.data, a.model, Path(d)/'m', seed=seed, precision=a.precision, use_class_weights=weighted,
-                  progress=False, log=lambda *x: None, **kw)
+        m = train(split_data(a), a.model, Path(d)/'m', seed=seed, precision=a.precision, use_class_weights=weighted,
+                  progress=False, log=lambda *x: None, callbacks=[cb], **kw)
         wall = time.perf_counter() - t
     return dict(seed=seed, class_weights=weighted, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
                 best_epoch=m['best_epoch'], train_seconds=m['train_seconds'], samples_per_second=m['train_samples_per_second'],
-                wall_seconds=wall, per_class={k: [v['correct'], v['support']] for k, v in m['per_class'].items()}, precision=m['precision'])
+                wall_seconds=wall, per_class={k: [v['correct'], v['support']] for k, v in m['per_class'].items()}, precision=m['precision'],
+                logit_adjust=m['settings']['logit_adjust'], unadjusted=without_adjustment(cb, LABELS))
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -32,10 +64,12 @@ if __name__ == '__main__':
     p.add_argument('--weights', choices=['none', 'balanced', 'both'], default='both', help='class weights in the loss')
     p.add_argument('--epochs', type=int); p.add_argument('--batch-size', type=int); p.add_argument('--lr', type=float)
     p.add_argument('--head-lr', type=float); p.add_argument('--precision', default='auto')
+    p.add_argument('--logit-adjust', type=float, help='tau of the logit adjustment (default: the default recipe\'s)')
+    p.add_argument('--reshuffle', type=int, help="shuffle the CSV's rows with this seed before the seed's split")
     p.add_argument('--model', default=None); p.add_argument('--data', default=None)
     p.add_argument('--json', help='also write the results to this file')
     a = p.parse_args()
-    kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr).items() if v is not None}
+    kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, logit_adjust=a.logit_adjust).items() if v is not None}
     out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, results={})
     for weighted in {'none': [False], 'balanced': [True], 'both': [False, True]}[a.weights]:
         name = 'class weights' if weighted else 'no class weights'
@@ -49,6 +83,11 @@ if __name__ == '__main__':
         print(f"== {name}, {len(rows)} seeds ==")
         for k, (mu, sd) in s.items(): print(f"{k:>20}: {mu:.4f} ± {sd:.4f}")
         print(per_class_table(rows), flush=True)
-        out['results'][name] = dict(runs=rows, summary=s)
+        un = [dict(r['unadjusted'], seed=r['seed']) for r in rows]
+        su = {k: (statistics.mean(r[k] for r in un), statistics.stdev(r[k] for r in un) if len(un) > 1 else 0.0) for k in ('weighted_f1', 'macro_f1', 'accuracy')}
+        print(f"   the same runs without the logit adjustment: weighted F1 {su['weighted_f1'][0]:.4f} ± {su['weighted_f1'][1]:.4f}  "
+              f"macro F1 {su['macro_f1'][0]:.4f} ± {su['macro_f1'][1]:.4f}")
+        print(per_class_table(un), flush=True)
+        out['results'][name] = dict(runs=rows, summary=s, unadjusted=su)
     out['peak_rss_mb'] = peak_rss_mb()
     write_json(a.json, out)

@@ -66,6 +66,12 @@ def model_card(model_dir, # a folder written by `train` (it needs `metrics.json`
     onnx = (" The folder also holds `model.onnx`, the same model for onnxruntime, which `smile-nb-predict` uses"
             " without importing torch." if (d/'model.onnx').is_file() else '')
     frozen = ' The word embeddings were kept as pretrained.' if s.get('freeze_embeddings') else ''
+    said = dict(lr_decay='Layer-wise learning-rate decay {}', label_smoothing='Label smoothing {}', reinit_layers='The top {} encoder layer(s) started from fresh weights')
+    neutral = dict(lr_decay=1.0, label_smoothing=0.0, reinit_layers=0)   # what these settings are when they do nothing
+    frozen += ''.join(f' {said[k].format(s[k])}.' for k in said if s.get(k, neutral[k]) != neutral[k])
+    if s.get('logit_adjust'):
+        frozen += (f" The head's bias holds a logit adjustment (tau {s['logit_adjust']}): every class's score is shifted by"
+                   " -tau x log(its share of the training tweets), so that a rare class needs less evidence to win; the results below include it.")
     big = max(pc, key=lambda k: pc[k]['support'])
     rare = ', '.join(f"{k} ({v['support']})" for k, v in pc.items() if v['support'] < 10)
     body = f"""# {out.name}: emotion of a tweet

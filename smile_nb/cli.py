@@ -75,6 +75,10 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
                    patience:int=None, # stop after this many epochs without a better weighted F1
                    train_subset:int=None, # train on this many tweets only, for a quick check of the set-up
                    train_embeddings:store_true=False, # fine-tune the word embeddings too (by default they stay as pretrained)
+                   logit_adjust:float=DEFAULTS.logit_adjust, # tau of the logit adjustment saved in the model (0: none; favours rare classes as it grows)
+                   lr_decay:float=DEFAULTS.lr_decay, # layer-wise learning-rate decay per encoder layer below the top (1: none)
+                   label_smoothing:float=DEFAULTS.label_smoothing, # share of each target spread over all classes (0: none)
+                   reinit_layers:int=DEFAULTS.reinit_layers, # top encoder layers started from fresh weights (0: none)
                    resume:store_true=False, # continue the interrupted run in --out
                    overwrite:store_true=False): # replace the model already in --out
     "Fine-tune a BERT-family model on the SMILE tweets and save the best epoch's model."
@@ -84,7 +88,8 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
         try:
             m = train(data, model, out, epochs=epochs, batch_size=batch_size, lr=lr, head_lr=head_lr, seed=seed, max_length=max_length,
                       precision=precision, use_class_weights=class_weights, patience=patience,
-                      train_subset=train_subset, freeze_embeddings=not train_embeddings, resume=resume, overwrite=overwrite)
+                      train_subset=train_subset, freeze_embeddings=not train_embeddings, logit_adjust=logit_adjust, lr_decay=lr_decay,
+                      label_smoothing=label_smoothing, reinit_layers=reinit_layers, resume=resume, overwrite=overwrite)
         except KeyboardInterrupt:
             print(f"smile-nb-train: interrupted; the last finished epoch is saved: continue with  smile-nb-train --resume --out {out}", file=sys.stderr)
             sys.exit(130)

@@ -13,7 +13,7 @@ from .core import SmileError
 from .device import PRECISIONS
 
 # %% ../nbs/09_settings.ipynb #2b38840a
-SAVED_BEFORE = dict(freeze_embeddings=False)   # settings added later, as the runs written before them behaved
+SAVED_BEFORE = dict(freeze_embeddings=False, lr_decay=1.0, label_smoothing=0.0, reinit_layers=0, logit_adjust=0.0)   # settings added later, as the runs written before them behaved
 SELECT = {'weighted_f1': max, 'macro_f1': max, 'accuracy': max, 'val_loss': min}   # metric: which way is better
 
 # %% ../nbs/09_settings.ipynb #13c4c76e
@@ -36,11 +36,15 @@ class TrainSettings:
     patience:int=None # stop after this many epochs without a better `select`; None never stops early
     train_subset:int=None # train on this many tweets only (quick checks)
     freeze_embeddings:bool=True # keep the word embeddings as pretrained (Task 5)?
+    lr_decay:float=1.0 # layer-wise learning-rate decay: each encoder layer below the top learns this much slower (Task 7)
+    label_smoothing:float=0.0 # share of each target spread evenly over all classes in the loss
+    reinit_layers:int=0 # top encoder layers that start from fresh random weights instead of pretrained ones (Task 5)
+    logit_adjust:float=1.0 # tau: the saved model's logits are shifted by -tau x log(training share of each class)
 
     def check(self):
         "`self` if every setting is usable, else a `SmileError` naming the option as the command line spells it."
         flag = lambda n: '--' + n.replace('_', '-')
-        for name, lo in (('epochs', 1), ('batch_size', 1), ('max_length', 2), ('patience', 1), ('train_subset', 1)):
+        for name, lo in (('epochs', 1), ('batch_size', 1), ('max_length', 2), ('patience', 1), ('train_subset', 1), ('reinit_layers', 0)):
             v = getattr(self, name)
             if v is None and name in ('patience', 'train_subset'): continue
             if not isinstance(v, int) or isinstance(v, bool) or v < lo: raise SmileError(f"{flag(name)} must be an integer >= {lo}, got {v!r}")
@@ -48,6 +52,10 @@ class TrainSettings:
             v = getattr(self, name)
             if v is None and name == 'head_lr': continue
             if not isinstance(v, (int, float)) or not 0 < v < 1: raise SmileError(f"{flag(name)} must be between 0 and 1, got {v!r}")
+        for name, ok, want in (('lr_decay', lambda v: 0 < v <= 1, 'in (0, 1]'), ('label_smoothing', lambda v: 0 <= v < 1, 'in [0, 1)'),
+                               ('logit_adjust', lambda v: 0 <= v <= 10, 'in [0, 10]')):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not ok(v): raise SmileError(f"{flag(name)} must be a number {want}, got {v!r}")
         if self.precision not in PRECISIONS: raise SmileError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.select not in SELECT: raise SmileError(f"select must be one of {', '.join(SELECT)}, got {self.select!r}")
         return self
