@@ -6,12 +6,12 @@ Docs: https://smile-nb.github.io/smile_nb/demo.html.md"""
 
 # %% auto #0
 __all__ = ['FALLBACK_EXAMPLES', 'MAX_CHARS', 'MAX_ROWS', 'MAX_UPLOAD', 'example_tweets', 'read_upload', 'predictions_csv',
-           'model_summary', 'build_demo', 'serve', 'headless_chrome']
+           'model_summary', 'build_demo', 'serve']
 
 # %% ../nbs/11a_demo.ipynb #dbcb5a1a
 import csv, json, tempfile
 from pathlib import Path
-from .core import SmileError, check_model_dir
+from .core import SmileError, DEFAULT_OUT, check_model_dir
 from .card import per_class_table
 
 # %% ../nbs/11a_demo.ipynb #33535470
@@ -88,7 +88,7 @@ def model_summary(model_dir # a saved model folder
     return head + ('\n\n---\n\n' + card.replace('\n# ', '\n### ', 1) if card else '')
 
 # %% ../nbs/11a_demo.ipynb #dee05235
-def build_demo(model_dir='models/smile-minilm', # a saved model folder
+def build_demo(model_dir=DEFAULT_OUT, # a saved model folder
                backend:str='auto', # as for `Predictor`
                data=None # the SMILE CSV, for the example tweets
               ):
@@ -145,7 +145,7 @@ def build_demo(model_dir='models/smile-minilm', # a saved model folder
     return demo
 
 # %% ../nbs/11a_demo.ipynb #0dec4db9
-def serve(model_dir='models/smile-minilm', # a saved model folder
+def serve(model_dir=DEFAULT_OUT, # a saved model folder
           host:str='127.0.0.1', # the address to bind; 0.0.0.0 lets other machines in
           port:int=7860, # the port
           backend:str='auto', # as for `Predictor`
@@ -155,16 +155,3 @@ def serve(model_dir='models/smile-minilm', # a saved model folder
     demo = build_demo(model_dir, backend)
     demo.launch(server_name=host, server_port=port, max_file_size=MAX_UPLOAD, prevent_thread_lock=not block, quiet=not block, inline=False)
     return demo
-
-# %% ../nbs/11a_demo.ipynb #3e1a8f10
-def headless_chrome(width:int=1280, # window size, in CSS pixels
-                    height:int=900):
-    "A headless Chromium driven by Selenium, from the system's `chromium` and `chromedriver`; None if either is missing."
-    import shutil
-    from selenium import webdriver
-    binary, driver = shutil.which('chromium') or shutil.which('chromium-browser'), shutil.which('chromedriver')
-    if not (binary and driver): return None
-    opts = webdriver.ChromeOptions(); opts.binary_location = binary
-    for a in ('--headless=new', '--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', f'--window-size={width},{height}'): opts.add_argument(a)
-    # the service path is given, so Selenium never tries to download a driver of its own
-    return webdriver.Chrome(options=opts, service=webdriver.ChromeService(executable_path=driver))

@@ -12,9 +12,9 @@ import json, pickle, warnings
 from pathlib import Path
 import pandas as pd, torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
-from .core import SmileError, SmileWarning, check_model_dir
+from .core import SmileError, SmileWarning, check_model_dir, trained_with
 from .device import choose_precision, autocast
-from .data import load_smile
+from .data import LABELS, load_smile
 from .split import split_smile
 from .encode import encode, SmileDataset
 from .loaders import val_loader
@@ -48,15 +48,6 @@ def relabel(df:pd.DataFrame, # frame with a `category` column
     if unknown: raise SmileError(f"the data has categories the model does not know: {', '.join(unknown)} (the model knows {', '.join(labels)})")
     return df.assign(label=df.category.map(labels))
 
-# %% ../nbs/10_evaluate.ipynb #2f0d509e
-def _saved_settings(d:Path) -> dict:
-    "The training settings in `d/metrics.json`; {} if there is none, a `SmileError` if it is damaged."
-    p = d/'metrics.json'
-    if not p.is_file(): return {}
-    try: return dict(json.loads(p.read_text(encoding='utf-8')).get('settings') or {})
-    except (UnicodeDecodeError, ValueError, AttributeError, TypeError) as e:
-        raise SmileError(f"{p} is damaged ({type(e).__name__}); it is written by smile-nb-train: train again, or delete it to use the defaults") from None
-
 # %% ../nbs/10_evaluate.ipynb #0883f9ca
 def evaluate_model(model_dir, # a saved model folder
                    data=None, # the SMILE CSV, as for `find_data`, or a split frame
@@ -68,8 +59,7 @@ def evaluate_model(model_dir, # a saved model folder
     model, tok, labels = load_trained(model_dir)
     df = data if isinstance(data, pd.DataFrame) else split_smile(load_smile(data))
     val = relabel(df[df.data_type == 'val'], labels)
-    settings = _saved_settings(Path(model_dir))
-    ds = SmileDataset(encode(val.text, tok, settings.get('max_length', 256)), val.label, val.index)
+    ds = SmileDataset(encode(val.text, tok, trained_with(model_dir).max_length), val.label, val.index)   # the model's own cap
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     p = choose_precision(precision, device)
     with autocast(p, device): loss, logits, y = validate(model.to(device), [{k: v.to(device) for k, v in b.items()} for b in val_loader(ds, tok, batch_size)])
@@ -85,7 +75,7 @@ def load_state_dict_file(path, # a `state_dict` saved by `torch.save` (the seed'
     "A classifier with the weights of a bare `state_dict` file, read without running any code from it."
     path = Path(path)
     if not path.is_file(): raise SmileError(f"{path} {'is a folder' if path.is_dir() else 'does not exist'}; expected a state_dict file")
-    if label_dict is None: label_dict = {l: i for i, l in enumerate(['happy', 'not-relevant', 'angry', 'disgust', 'sad', 'surprise'])}
+    if label_dict is None: label_dict = {l: i for i, l in enumerate(LABELS)}
     try:
         if path.suffix == '.safetensors':
             from safetensors.torch import load_file
