@@ -1,24 +1,157 @@
-"""Render the notebooks that `nbdev-proc-nbs` wrote to _proc/ as HTML pages in _html/, without Quarto.
+"""Render the notebooks that `nbdev-proc-nbs` wrote to _proc/ as HTML pages in _html/, without Quarto, as the Quarto site shows them.
 
-nbdev's processing leaves keys of its own on cells (such as `has_sd`, and timings) that plain nbformat refuses; they are
-dropped here before nbconvert renders each page. This checks the docs pipeline offline: the real site is built
-by Quarto (`nbdev-docs`) in the GitHub workflow.
+The real site is built by Quarto (`nbdev-docs`) in the GitHub workflow; this checks the same pages offline. What
+Quarto does and nbconvert does not, done here with nbconvert's own means (preprocessors and a template):
+- the first cell, nbdev's raw `---` YAML front matter, becomes the page's title and description, and its
+  `output-file` the page's name (`09_train.ipynb` -> `train.html`, as on the site);
+- each code cell's leading `#|` lines are read as Quarto cell options and never shown: `echo: false` shows only
+  the output (the `show_doc` cells), `output: false` only the source, `include: false` and nbdev's `hide` nothing;
+- every page gets the site's sidebar, in the order of nbdev's `sidebar.yml` (or `_quarto.yml`), and links to
+  another page's notebook (`14_benchmarks.ipynb`) point at that page, as Quarto rewrites them.
+nbdev's processing also leaves keys of its own on cells (`has_sd`, execution timings) that nbformat refuses; they are dropped.
 """
-import sys
+import re, shutil, sys
 from pathlib import Path
-import nbformat
+from urllib.parse import urlsplit
+import jinja2, nbformat, yaml
+from bs4 import BeautifulSoup
 from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor, TagRemovePreprocessor
 
-src, dst = Path('_proc'), Path('_html')
-if not src.is_dir(): sys.exit("no _proc/ folder: run nbdev-proc-nbs first")
-dst.mkdir(exist_ok=True)
-allowed = {'cell_type', 'id', 'metadata', 'source', 'outputs', 'execution_count', 'attachments'}
-exporter, n = HTMLExporter(), 0
-for p in sorted(src.glob('*.ipynb')):
-    nb = nbformat.read(p, as_version=4)
-    for c in nb.cells:
-        for k in set(c) - allowed: del c[k]
-        c.metadata.pop('execution', None)   # execnb's timings, which nbformat's schema types as strings
-    html, _ = exporter.from_notebook_node(nb)
-    (dst/f'{p.stem}.html').write_text(html, encoding='utf-8'); n += 1
-print(f"{n} pages written to {dst}/")
+PAGE_RE = r'\.(?:ipynb|qmd|html)$'   # the files `nbdev-docs` lists in the sidebar (nbdev.quarto._def_file_re)
+FRONT_MATTER = re.compile(r'\s*---\n(.*?)\n---\s*$', re.S)
+DIRECTIVE = re.compile(r'#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
+
+def front_matter(nb) -> dict:
+    "The YAML front matter in `nb`'s first cell, if it is a raw `---` block (as nbdev-proc-nbs writes it), else {}."
+    c = nb.cells[0] if nb.cells else None
+    m = c and c.cell_type == 'raw' and FRONT_MATTER.fullmatch(c.source)
+    return (yaml.safe_load(m.group(1)) or {}) if m else {}
+
+class FrontMatter(Preprocessor):
+    "Move the front matter cell into the notebook's metadata, where the template finds the title and description."
+    def preprocess(self, nb, resources):
+        if fm := front_matter(nb): nb.cells.pop(0)
+        nb.metadata.title = str(fm.get('title') or resources['metadata']['name'])
+        nb.metadata.description = str(fm.get('description') or '')
+        return nb, resources
+
+class CellOptions(Preprocessor):
+    "Strip the leading `#|` lines of each code cell and tag the cell for `TagRemovePreprocessor` as Quarto reads them."
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != 'code': return cell, resources
+        lines = cell.source.splitlines(True)
+        n = next((i for i, l in enumerate(lines) if not DIRECTIVE.match(l)), len(lines))
+        opts = {k: v.lower() for k, v in (DIRECTIVE.match(l).groups() for l in lines[:n])}
+        cell.source = ''.join(lines[n:])
+        tags = cell.metadata.setdefault('tags', [])
+        if opts.get('include') == 'false' or 'hide' in opts: tags.append('remove-cell')
+        if opts.get('echo') == 'false' or not cell.source.strip(): tags.append('remove-input')
+        if opts.get('output') == 'false': tags.append('remove-output')
+        return cell, resources
+
+TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_css -%}
+<link rel="stylesheet" href="styles.css">
+<style>
+  body { margin: 0; }
+  nav#sidebar { position: fixed; top: 0; bottom: 0; left: 0; width: 15rem; overflow-y: auto; padding: 1rem; box-sizing: border-box;
+                background: #f8f9fa; border-right: 1px solid #dee2e6; font-family: system-ui, sans-serif; font-size: 0.9rem; }
+  nav#sidebar .site-title { display: block; font-weight: bold; font-size: 1.1rem; margin-bottom: 0.8rem; color: #2780e3; text-decoration: none; }
+  nav#sidebar ul { list-style: none; padding: 0; margin: 0; }
+  nav#sidebar li { margin: 0.3rem 0; }
+  nav#sidebar a { color: #343a40; text-decoration: none; }
+  nav#sidebar a.active { color: #2780e3; font-weight: bold; }
+  nav#sidebar .section { font-weight: bold; margin-top: 0.8rem; }
+  main { margin-left: 15rem; padding: 1rem 2rem; max-width: 62rem; }
+  #title-block-header { font-family: system-ui, sans-serif; padding: 0 0.3rem; }
+  #title-block-header h1.title { margin-bottom: 0.2rem; }
+</style>
+{%- endblock html_head_css -%}
+{%- block body_header -%}
+<body class="jp-Notebook" data-jp-theme-light="true" data-jp-theme-name="JupyterLab Light">
+<nav id="sidebar" aria-label="pages">
+<a class="site-title" href="{{ resources.home }}">{{ resources.site_title | escape }}</a>
+<ul>
+{%- for depth, text, href in resources.nav %}
+<li style="padding-left: {{ depth }}rem">{% if href -%}
+<a href="{{ href }}"{% if href == resources.page %} class="active" aria-current="page"{% endif %}>{{ text | escape }}</a>
+{%- else %}<span class="section">{{ text | escape }}</span>{% endif %}</li>
+{%- endfor %}
+</ul>
+</nav>
+<main>
+<header id="title-block-header">
+<h1 class="title">{{ nb.metadata.title | escape }}</h1>
+{%- if nb.metadata.description %}
+<div class="description">{{ nb.metadata.description | markdown2html }}</div>
+{%- endif %}
+</header>
+{%- endblock body_header -%}
+"""
+
+def exporter() -> HTMLExporter:
+    "nbconvert's HTML exporter with the template above, Quarto's cell options, and no `In [ ]:` prompts (Quarto shows none)."
+    e = HTMLExporter(extra_loaders=[jinja2.DictLoader({'page.html.j2': TEMPLATE})], template_file='page.html.j2',
+                     exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True)
+    e.register_preprocessor(FrontMatter, enabled=True)
+    e.register_preprocessor(CellOptions, enabled=True)
+    e.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={'remove-cell'}, remove_input_tags={'remove-input'},
+                                                  remove_all_outputs_tags={'remove-output'}), enabled=True)
+    return e
+
+def load_yml(p:Path) -> dict: return (yaml.safe_load(p.read_text()) or {}) if p.is_file() else {}
+
+def sidebar(src:Path, pages:dict) -> list:
+    "The sidebar as `(depth, text, href)` rows (href None for a section), from `website.sidebar.contents` as Quarto reads it."
+    contents = None
+    cfg = load_yml(src/'_quarto.yml')
+    for y in [cfg, *(load_yml(src/f) for f in cfg.get('metadata-files', []))]:   # later files win, as Quarto merges them
+        contents = (y.get('website') or {}).get('sidebar', {}).get('contents', contents)
+    if not contents: contents = sorted(pages, key=lambda n: (not n.startswith('index.'), n))   # nbdev's order: index first
+    rows = []
+    def walk(items, depth):
+        for it in items:
+            if isinstance(it, str): it = {'href': it}
+            if 'section' in it:
+                rows.append((depth, it['section'], pages.get(it.get('href'), (None, None))[0]))
+                walk(it.get('contents', []), depth + 1)
+            elif re.search(PAGE_RE, it.get('href', '')) and it['href'] in pages:   # not nbdev.yml, styles.css
+                out, title = pages[it['href']]
+                rows.append((depth, it.get('text', title), out))
+    walk(contents, 0)
+    return rows
+
+def relink(html:str, links:dict) -> str:
+    "Point links at a page's source (`xx.ipynb`) to that page (`yy.html`), as Quarto does; others stay as written."
+    soup = BeautifulSoup(html, features='html.parser')
+    for a in soup.select('a[href]'):
+        u = urlsplit(a['href'])
+        if not (u.scheme or u.netloc) and u.path in links: a['href'] = links[u.path] + (f'#{u.fragment}' if u.fragment else '')
+    return str(soup)
+
+if __name__ == '__main__':
+    src, dst = Path('_proc'), Path('_html')
+    if not src.is_dir(): sys.exit("no _proc/ folder: run nbdev-proc-nbs first")
+    shutil.rmtree(dst, ignore_errors=True); dst.mkdir()
+    allowed = {'cell_type', 'id', 'metadata', 'source', 'outputs', 'execution_count', 'attachments'}
+    nbs = {}
+    for p in sorted(src.glob('*.ipynb')):
+        nb = nbformat.read(p, as_version=4)
+        for c in nb.cells:
+            for k in set(c) - allowed: del c[k]
+            c.metadata.pop('execution', None)   # execnb's timings, which nbformat's schema types as strings
+        nbs[p] = nb
+    fms = {p: front_matter(nb) for p, nb in nbs.items()}
+    pages = {p.name: (fms[p].get('output-file') or f'{p.stem}.html', fms[p].get('title') or p.stem) for p in nbs}
+    links = {name: out for name, (out, _) in pages.items()}
+    nav = sidebar(src, pages)
+    home = pages['index.ipynb'][0] if 'index.ipynb' in pages else next((h for _, _, h in nav if h), '')   # where the site's title links
+    res = dict(site_title=(load_yml(src/'nbdev.yml').get('website') or {}).get('title', 'Home'), nav=nav, home=home)
+    if (src/'styles.css').is_file(): shutil.copy(src/'styles.css', dst/'styles.css')
+    e = exporter()
+    for p, nb in nbs.items():
+        out = pages[p.name][0]
+        html, _ = e.from_notebook_node(nb, resources=dict(res, page=out, metadata={'name': p.stem, 'path': str(src)}))
+        (dst/out).write_text(relink(html, links), encoding='utf-8')
+    print(f"{len(nbs)} pages written to {dst}/")

@@ -4,15 +4,14 @@
 
 Word 1-2-grams plus character 2-5-grams (tweets are short and noisy), balanced and unbalanced class weights.
 """
-import argparse, json, time
-from pathlib import Path
+import argparse, time
 import numpy as np
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from smile_nb.data import load_smile, label_dict
 from smile_nb.split import split_smile
-from smile_nb.metrics import evaluate_logits
+from common import score, write_json
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--data', default=None); p.add_argument('--json', help='also write the results to this file')
@@ -28,11 +27,11 @@ for cw in (None, 'balanced'):
     t = time.perf_counter()
     clf = LogisticRegression(C=10, max_iter=2000, class_weight=cw).fit(Xtr, tr.label)
     proba = np.zeros((len(va), len(ld))); proba[:, clf.classes_] = clf.predict_proba(Xva)
-    m = evaluate_logits(proba, va.label.values, ld)
+    m = score(proba, va.label.values, ld)
     name = f"tfidf+logreg{' (balanced)' if cw else ''}"
     res[name] = dict(weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'], seconds=time.perf_counter() - t,
-                     per_class={k: [v['correct'], v['support']] for k, v in m['per_class'].items()})
+                     per_class=m['per_class'])
     r = res[name]
     print(f"{name:>26}: weighted F1 {r['weighted_f1']:.4f}  macro F1 {r['macro_f1']:.4f}  accuracy {r['accuracy']:.4f}  "
           f"({r['seconds']:.1f} s)  " + ' '.join(f"{k} {c}/{n}" for k, (c, n) in r['per_class'].items()))
-if a.json: Path(a.json).write_text(json.dumps(res, indent=1))
+write_json(a.json, res)

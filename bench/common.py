@@ -1,5 +1,9 @@
-"""Helpers shared by the benchmark scripts: the machine's description, the seed tutorial's published table, peak memory."""
-import json, os, platform, resource, sys
+"""Helpers shared by the benchmark scripts: the machine's description, peak memory, the JSON file; how a run is scored
+(the package's `evaluate_logits` and `best_epoch`), summarised over runs and set beside the seed tutorial's published table.
+
+The package modules that load torch or pandas are imported inside the functions that need them, so that a child process
+that measures memory (`predict_speed.py`) pays only for what it measures."""
+import json, os, platform, resource, statistics, sys
 from pathlib import Path
 
 from smile_nb.card import SEED_TABLE   # the seed tutorial's published per-class validation accuracy: correct / support
@@ -35,10 +39,38 @@ def write_json(path, obj):
     Path(path).write_text(json.dumps(obj, indent=1))
     print(f"wrote {path}")
 
+def per_class_rows(per_class:dict) -> dict:
+    "`evaluate_logits`'s per-class numbers as the benches write them: {class: [correct, support]}."
+    return {k: [v['correct'], v['support']] for k, v in per_class.items()}
+
+def score(logits, y, labels:dict=None) -> dict:
+    "`evaluate_logits` of `logits` against the label ids `y`, its per-class numbers as `per_class_rows`; `labels` None: the SMILE classes."
+    from smile_nb.data import LABELS
+    from smile_nb.metrics import evaluate_logits
+    m = evaluate_logits(logits, y, labels or {c: i for i, c in enumerate(LABELS)})
+    return dict(m, per_class=per_class_rows(m['per_class']))
+
+def pick_epoch(epoch_logits, y, select:str='weighted_f1') -> tuple:
+    "The epoch (from 1) that `train` would keep among the validation logits `epoch_logits` (by `best_epoch`), and its `score`."
+    from smile_nb.settings import best_epoch
+    scores = [score(l, y) for l in epoch_logits]
+    e = best_epoch(scores, select)
+    return e, scores[e - 1]
+
+def mean_sd(rows:list, keys) -> dict:
+    "{key: [mean, sd]} of each of `keys` over `rows` (the sd of a single row is 0)."
+    sd = lambda xs: statistics.stdev(xs) if len(xs) > 1 else 0.0
+    return {k: [statistics.mean(r[k] for r in rows), sd([r[k] for r in rows])] for k in keys}
+
+def mean_correct(rows:list) -> dict:
+    "The mean correct count per class over `rows`, each with `per_class` rows {class: [correct, support]}."
+    return {c: statistics.mean(r['per_class'][c][0] for r in rows) for c in rows[0]['per_class']}
+
 def per_class_table(runs:list) -> str:
     "Mean correct per class over `runs` beside the seed tutorial's published counts."
+    mean = mean_correct(runs)
     lines = [f"{'class':>14}  {'seed tutorial':>13}  {'this (mean over ' + str(len(runs)) + ')':>18}  runs"]
     for k, (c, n) in SEED_TABLE.items():
-        got = [r['per_class'][k][0] for r in runs]
-        lines.append(f"{k:>14}  {f'{c}/{n}':>13}  {f'{sum(got)/len(got):.1f}/{n}':>18}  {' '.join(map(str, got))}")
+        got = ' '.join(str(r['per_class'][k][0]) for r in runs)
+        lines.append(f"{k:>14}  {f'{c}/{n}':>13}  {f'{mean[k]:.1f}/{n}':>18}  {got}")
     return '\n'.join(lines)

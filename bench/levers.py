@@ -22,7 +22,7 @@ from dataclasses import replace
 from smile_nb.settings import DEFAULTS
 from smile_nb.model import freeze_embeddings
 from smile_nb.train import Callback
-from common import machine, write_json
+from common import machine, mean_correct, mean_sd, per_class_rows, write_json
 
 class FreezeWordEmbeddings(Callback):
     "The word-embedding matrix (11.7M of the 22.7M parameters) keeps its pretrained values: no gradient, no AdamW update."
@@ -118,13 +118,11 @@ def quality_run(lever:str, seed:int) -> dict:
         wall = time.perf_counter() - t
     return dict(lever=lever, seed=seed, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
                 best_epoch=m['best_epoch'], tweets_per_second=m['train_samples_per_second'], wall_seconds=wall, precision=m['precision'],
-                per_class={k: [v['correct'], v['support']] for k, v in m['per_class'].items()})
+                per_class=per_class_rows(m['per_class']))
 
 def summary(rows:list) -> dict:
     "Mean and standard deviation of the figures over `rows`, and the mean correct count per class."
-    ms = lambda k: [statistics.mean(r[k] for r in rows), statistics.stdev(r[k] for r in rows) if len(rows) > 1 else 0.0]
-    return dict(seeds=[r['seed'] for r in rows], **{k: ms(k) for k in ('weighted_f1', 'macro_f1', 'tweets_per_second')},
-                per_class={c: statistics.mean(r['per_class'][c][0] for r in rows) for c in rows[0]['per_class']})
+    return dict(seeds=[r['seed'] for r in rows], **mean_sd(rows, ('weighted_f1', 'macro_f1', 'tweets_per_second')), per_class=mean_correct(rows))
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

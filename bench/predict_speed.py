@@ -1,7 +1,7 @@
 """Prediction speed over all 1,481 labelled tweets, in one run on one machine: `smile-nb-predict` with each backend
 against `transformers.pipeline` on the same saved model.
 
-    python bench/predict_speed.py models/smile-minilm --json bench/results/predict-speed.json
+    python bench/predict_speed.py [MODEL_DIR] --json bench/results/predict-speed.json   # MODEL_DIR: the default model folder
 
 The model folder needs `model.onnx` and `model.int8.onnx` (`smile-nb-export MODEL_DIR --int8`).
 Three measurements:
@@ -16,7 +16,8 @@ Three measurements:
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
-from common import machine, write_json
+from smile_nb.core import DEFAULT_OUT
+from common import machine, score, write_json
 
 VARIANTS = ['torch fp32', 'torch bf16', 'onnx fp32', 'onnx int8', 'pipeline default', 'pipeline batch 32']
 
@@ -50,65 +51,78 @@ def timed(cmd) -> tuple:
     if status: sys.exit(f"{cmd[0]} failed: {p.stderr.read().decode()[-500:]}")
     return time.perf_counter() - t, usage.ru_maxrss / 1024
 
-if __name__ == '__main__':
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('model', nargs='?', default='models/smile-minilm'); p.add_argument('--data', default=None)
-    p.add_argument('--repeat', type=int, default=3); p.add_argument('--json', help='also write the results to this file')
-    p.add_argument('--child', help=argparse.SUPPRESS); p.add_argument('--texts', help=argparse.SUPPRESS)
-    a = p.parse_args()
-    if a.child:
-        print(json.dumps(engine(a.child, a.model, a.texts))); sys.exit(0)
-    from smile_nb.data import load_smile, label_dict
-    from smile_nb.split import split_smile
-    from smile_nb.device import cpu_has_bf16
-    from sklearn.metrics import f1_score
-    import numpy as np
-    for f in ('model.onnx', 'model.int8.onnx'):
-        if not (Path(a.model)/f).is_file(): sys.exit(f"{a.model} has no {f}: run smile-nb-export {a.model} --int8 first")
-    df = split_smile(load_smile(a.data))
-    texts = [' '.join(t.split()) for t in df.text]
-    d = Path(tempfile.mkdtemp()); f = d/'tweets.txt'; f.write_text('\n'.join(texts) + '\n')
+def commands(model:str, d:Path) -> dict:
+    "The whole-process commands, by name, on the tweets in `d/tweets.txt`; `d/pipe.py` is the pipeline's script."
+    f = d/'tweets.txt'
     (d/'pipe.py').write_text("import sys\nfrom transformers import pipeline\nclf = pipeline('text-classification', model=sys.argv[1], device='cpu')\n"
                              "texts = open(sys.argv[2]).read().splitlines()\nkw = {} if sys.argv[3] == 'default' else {'batch_size': int(sys.argv[3])}\n"
                              "out = clf(texts, **kw)\nassert len(out) == len(texts)\n")
-    cli = ['smile-nb-predict', a.model, '--file', str(f), '--json']
-    cmds = {'smile-nb-predict (auto: onnx)': cli,
+    cli = ['smile-nb-predict', model, '--file', str(f), '--json']
+    return {'smile-nb-predict (auto: onnx)': cli,
             'smile-nb-predict --backend onnx-int8': cli + ['--backend', 'onnx-int8'],
             'smile-nb-predict --backend torch': cli + ['--backend', 'torch'],
             'smile-nb-predict --backend torch --precision fp32': cli + ['--backend', 'torch', '--precision', 'fp32'],
-            'pipeline (default batch)': [sys.executable, str(d/'pipe.py'), a.model, str(f), 'default'],
-            'pipeline (batch 32)': [sys.executable, str(d/'pipe.py'), a.model, str(f), '32'],
+            'pipeline (default batch)': [sys.executable, str(d/'pipe.py'), model, str(f), 'default'],
+            'pipeline (batch 32)': [sys.executable, str(d/'pipe.py'), model, str(f), '32'],
             'import torch+transformers': [sys.executable, '-c', 'import torch, transformers; from transformers.models.bert import modeling_bert'],
             'import smile_nb.predict': [sys.executable, '-c', 'import smile_nb.predict']}
+
+def whole_process(cmds:dict, repeat:int, n:int) -> dict:
+    "1. Each command `repeat` times, in turns; the median, min and all seconds, peak memory, speed-up against the pipeline."
     runs = {k: [] for k in cmds}
-    for i in range(a.repeat):
+    for i in range(repeat):
         for name, cmd in cmds.items(): runs[name].append(timed(cmd))
         print(f"round {i + 1}: " + '  '.join(f"{k} {v[-1][0]:.1f} s" for k, v in runs.items()), flush=True)
     whole = {k: dict(seconds=statistics.median(s for s, _ in v), min_seconds=min(s for s, _ in v), all_seconds=[s for s, _ in v],
                      peak_rss_mb=max(m for _, m in v)) for k, v in runs.items()}
     base, b32 = whole['pipeline (default batch)']['seconds'], whole['pipeline (batch 32)']['seconds']
-    print(f"\nwhole process, median of {a.repeat}, {len(texts)} tweets:")
+    print(f"\nwhole process, median of {repeat}, {n} tweets:")
     for name, r in whole.items():
         r['speedup_vs_pipeline_default'], r['speedup_vs_pipeline_batch32'] = base / r['seconds'], b32 / r['seconds']
         print(f"{name:>50}: {r['seconds']:6.2f} s (min {r['min_seconds']:.2f})  {r['speedup_vs_pipeline_default']:5.2f}x default, "
               f"{r['speedup_vs_pipeline_batch32']:5.2f}x batch 32  peak RSS {r['peak_rss_mb']:.0f} MB")
+    return whole
+
+def in_process(model:str, textfile:Path, df) -> dict:
+    "2. and 3. Each variant in a child process of its own; its agreement with torch fp32 and its F1 on the validation split."
+    import numpy as np
+    from smile_nb.data import label_dict
+    from smile_nb.device import cpu_has_bf16
     eng = {}
     for v in VARIANTS:
         if v == 'torch bf16' and not cpu_has_bf16(): print("torch bf16: skipped, this CPU has no native bf16"); continue
-        out = subprocess.run([sys.executable, __file__, a.model, '--child', v, '--texts', str(f)], capture_output=True, text=True)
+        out = subprocess.run([sys.executable, __file__, model, '--child', v, '--texts', str(textfile)], capture_output=True, text=True)
         if out.returncode: print(f"{v}: failed: {out.stderr.strip().splitlines()[-1][:300]}"); continue
         eng[v] = json.loads(out.stdout.strip().splitlines()[-1])
     ref = np.array(eng['torch fp32']['probs']); val = (df.data_type == 'val').values; y = df.label.values[val]
-    print(f"\nin one process (after loading), {len(texts)} tweets:")
+    print(f"\nin one process (after loading), {len(df)} tweets:")
     for v, r in eng.items():
         probs = np.array(r.pop('probs'))
+        m = score(probs[val], y, label_dict(df))
         r['agree_with_torch_fp32'] = float(np.mean(probs.argmax(1) == ref.argmax(1)))
         r['max_prob_diff_vs_torch_fp32'] = float(np.abs(probs - ref).max())
-        r['val_weighted_f1'] = float(f1_score(y, probs[val].argmax(1), average='weighted'))
-        r['val_macro_f1'] = float(f1_score(y, probs[val].argmax(1), average='macro'))
-        r['tweets_per_second'] = len(texts) / r['warm_seconds']
+        r['val_weighted_f1'], r['val_macro_f1'] = m['weighted_f1'], m['macro_f1']
+        r['tweets_per_second'] = len(df) / r['warm_seconds']
         print(f"{v:>18}: load {r['load_seconds']:.2f} s  cold {r['cold_seconds']:.2f} s  warm {r['warm_seconds']:.2f} s "
               f"({r['tweets_per_second']:.0f} tweets/s)  agree {r['agree_with_torch_fp32']:.2%}  max prob diff {r['max_prob_diff_vs_torch_fp32']:.1e}  "
               f"val F1 {r['val_weighted_f1']:.4f} / macro {r['val_macro_f1']:.4f}  peak {r['peak_rss_mb']:.0f} MB")
-    write_json(a.json, dict(command='python bench/predict_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), n=len(texts),
+    return eng
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('model', nargs='?', default=DEFAULT_OUT, help='the model folder (default: %(default)s)'); p.add_argument('--data', default=None)
+    p.add_argument('--repeat', type=int, default=3); p.add_argument('--json', help='also write the results to this file')
+    p.add_argument('--child', help=argparse.SUPPRESS); p.add_argument('--texts', help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        print(json.dumps(engine(a.child, a.model, a.texts))); sys.exit(0)
+    from smile_nb.data import load_smile
+    from smile_nb.split import split_smile
+    for f in ('model.onnx', 'model.int8.onnx'):
+        if not (Path(a.model)/f).is_file(): sys.exit(f"{a.model} has no {f}: run smile-nb-export {a.model} --int8 first")
+    df = split_smile(load_smile(a.data))
+    d = Path(tempfile.mkdtemp()); f = d/'tweets.txt'; f.write_text('\n'.join(' '.join(t.split()) for t in df.text) + '\n')
+    whole = whole_process(commands(a.model, d), a.repeat, len(df))
+    eng = in_process(a.model, f, df)
+    write_json(a.json, dict(command='python bench/predict_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), n=len(df),
                             whole_process=whole, in_process=eng))

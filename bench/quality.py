@@ -13,31 +13,22 @@ and the per-class table beside the seed tutorial's published one; then the same 
 trains into a temporary folder that is removed. --reshuffle shuffles the CSV's rows with another seed before the seed's
 split procedure: a split that played no part in choosing the recipe.
 """
-import argparse, statistics, sys, tempfile, time
+import argparse, sys, tempfile, time
 from pathlib import Path
 from smile_nb.train import train, Callback
-from smile_nb.metrics import evaluate_logits
-
-LABELS = {c: i for i, c in enumerate(['happy', 'not-relevant', 'angry', 'disgust', 'sad', 'surprise'])}
-from common import machine, per_class_table, write_json, peak_rss_mb
-
-def summarise(rows):
-    keys = ('weighted_f1', 'macro_f1', 'accuracy', 'samples_per_second', 'wall_seconds')
-    return {k: (statistics.mean(r[k] for r in rows), statistics.stdev(r[k] for r in rows) if len(rows) > 1 else 0.0) for k in keys}
+from common import machine, mean_sd, per_class_rows, per_class_table, pick_epoch, write_json, peak_rss_mb
 
 class Unadjusted(Callback):
     "Every epoch's validation logits without the logit adjustment, to score the same run as it would be without it."
-    def __init__(self): self.logits = []
+    def __init__(self): self.logits, self.targets = [], None
     def after_validate(self, run):
         off = 0 if run.logit_offset is None else run.logit_offset.cpu().numpy()
-        self.logits.append((run.val_logits - off, run.val_targets))
+        self.logits.append(run.val_logits - off); self.targets = run.val_targets
 
-def without_adjustment(cb, labels) -> dict:
-    "The run's figures at its best epoch by weighted F1 of the unadjusted logits (a tie keeps the earlier), as `train` would pick."
-    ms = [evaluate_logits(l, y, labels) for l, y in cb.logits]
-    i = max(range(len(ms)), key=lambda e: (ms[e]['weighted_f1'], -e))
-    return dict(weighted_f1=ms[i]['weighted_f1'], macro_f1=ms[i]['macro_f1'], accuracy=ms[i]['accuracy'], best_epoch=i + 1,
-                per_class={k: [v['correct'], v['support']] for k, v in ms[i]['per_class'].items()})
+def without_adjustment(cb:Unadjusted) -> dict:
+    "The run's figures at the epoch `train` would keep by the unadjusted logits."
+    e, m = pick_epoch(cb.logits, cb.targets)
+    return dict(weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'], best_epoch=e, per_class=m['per_class'])
 
 def split_data(a):
     "The SMILE CSV as `train` reads it, or, with --reshuffle, its rows shuffled with that seed and then split the seed's way."
@@ -46,17 +37,37 @@ def split_data(a):
     from smile_nb.split import split_smile
     return split_smile(load_smile(a.data).sample(frac=1, random_state=a.reshuffle))
 
-def run(seed, weighted, a, kw):
+def run(seed:int, weighted:bool, a, kw:dict) -> dict:
+    "One run of the recipe into a temporary folder: its best epoch's figures, and the same run's without the logit adjustment."
     cb = Unadjusted()
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
-        m = train(split_data(a), a.model, Path(d)/'m', seed=seed, precision=a.precision, use_class_weights=weighted,
+        m = train(split_data(a), Path(d)/'m', model=a.model, seed=seed, precision=a.precision, class_weights=weighted,
                   progress=False, log=lambda *x: None, callbacks=[cb], **kw)
         wall = time.perf_counter() - t
     return dict(seed=seed, class_weights=weighted, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
                 best_epoch=m['best_epoch'], train_seconds=m['train_seconds'], samples_per_second=m['train_samples_per_second'],
-                wall_seconds=wall, per_class={k: [v['correct'], v['support']] for k, v in m['per_class'].items()}, precision=m['precision'],
-                logit_adjust=m['settings']['logit_adjust'], unadjusted=without_adjustment(cb, LABELS))
+                wall_seconds=wall, per_class=per_class_rows(m['per_class']), precision=m['precision'],
+                logit_adjust=m['settings']['logit_adjust'], unadjusted=without_adjustment(cb))
+
+def weighting(name:str, weighted:bool, a, kw:dict) -> dict:
+    "Every seed's run with or without class weights, printed as it ends; then their summary and per-class tables."
+    rows = []
+    for seed in a.seeds:
+        r = run(seed, weighted, a, kw); rows.append(r)
+        print(f"{name}, seed {seed}: weighted F1 {r['weighted_f1']:.4f}  macro F1 {r['macro_f1']:.4f}  accuracy {r['accuracy']:.4f}  "
+              f"best epoch {r['best_epoch']}  {r['samples_per_second']:.1f} tweets/s ({r['precision']})  run {r['wall_seconds']:.0f} s  "
+              + ' '.join(f"{k} {c}/{n}" for k, (c, n) in r['per_class'].items()), flush=True)
+    s = mean_sd(rows, ('weighted_f1', 'macro_f1', 'accuracy', 'samples_per_second', 'wall_seconds'))
+    print(f"== {name}, {len(rows)} seeds ==")
+    for k, (mu, sd) in s.items(): print(f"{k:>20}: {mu:.4f} ± {sd:.4f}")
+    print(per_class_table(rows), flush=True)
+    un = [dict(r['unadjusted'], seed=r['seed']) for r in rows]
+    su = mean_sd(un, ('weighted_f1', 'macro_f1', 'accuracy'))
+    print(f"   the same runs without the logit adjustment: weighted F1 {su['weighted_f1'][0]:.4f} ± {su['weighted_f1'][1]:.4f}  "
+          f"macro F1 {su['macro_f1'][0]:.4f} ± {su['macro_f1'][1]:.4f}")
+    print(per_class_table(un), flush=True)
+    return dict(runs=rows, summary=s, unadjusted=su)
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -73,21 +84,6 @@ if __name__ == '__main__':
     out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, results={})
     for weighted in {'none': [False], 'balanced': [True], 'both': [False, True]}[a.weights]:
         name = 'class weights' if weighted else 'no class weights'
-        rows = []
-        for seed in a.seeds:
-            r = run(seed, weighted, a, kw); rows.append(r)
-            print(f"{name}, seed {seed}: weighted F1 {r['weighted_f1']:.4f}  macro F1 {r['macro_f1']:.4f}  accuracy {r['accuracy']:.4f}  "
-                  f"best epoch {r['best_epoch']}  {r['samples_per_second']:.1f} tweets/s ({r['precision']})  run {r['wall_seconds']:.0f} s  "
-                  + ' '.join(f"{k} {c}/{n}" for k, (c, n) in r['per_class'].items()), flush=True)
-        s = summarise(rows)
-        print(f"== {name}, {len(rows)} seeds ==")
-        for k, (mu, sd) in s.items(): print(f"{k:>20}: {mu:.4f} ± {sd:.4f}")
-        print(per_class_table(rows), flush=True)
-        un = [dict(r['unadjusted'], seed=r['seed']) for r in rows]
-        su = {k: (statistics.mean(r[k] for r in un), statistics.stdev(r[k] for r in un) if len(un) > 1 else 0.0) for k in ('weighted_f1', 'macro_f1', 'accuracy')}
-        print(f"   the same runs without the logit adjustment: weighted F1 {su['weighted_f1'][0]:.4f} ± {su['weighted_f1'][1]:.4f}  "
-              f"macro F1 {su['macro_f1'][0]:.4f} ± {su['macro_f1'][1]:.4f}")
-        print(per_class_table(un), flush=True)
-        out['results'][name] = dict(runs=rows, summary=s, unadjusted=su)
+        out['results'][name] = weighting(name, weighted, a, kw)
     out['peak_rss_mb'] = peak_rss_mb()
     write_json(a.json, out)

@@ -30,7 +30,7 @@ def seed_recipe(steps:int) -> dict:
     import torch
     from torch.utils.data import TensorDataset, DataLoader, RandomSampler
     from transformers import BertConfig, BertForSequenceClassification, get_linear_schedule_with_warmup
-    from smile_nb.data import load_smile
+    from smile_nb.data import load_smile, LABELS
     from smile_nb.split import split_smile
     from smile_nb.encode import load_tokenizer
     torch.manual_seed(17)
@@ -39,7 +39,7 @@ def seed_recipe(steps:int) -> dict:
     enc = tok(list(tr.text), padding='max_length', truncation=True, max_length=256, return_tensors='pt')
     ds = TensorDataset(enc['input_ids'], enc['attention_mask'], torch.tensor(tr.label.values))
     dl = DataLoader(ds, sampler=RandomSampler(ds), batch_size=4)
-    net = BertForSequenceClassification(BertConfig(num_labels=6))
+    net = BertForSequenceClassification(BertConfig(num_labels=len(LABELS)))
     opt = torch.optim.AdamW(net.parameters(), lr=1e-5, eps=1e-8)
     sched = get_linear_schedule_with_warmup(opt, 0, len(dl) * 10)
     net.train(); times = []
@@ -59,11 +59,12 @@ def project_bert_base(work:Path) -> dict:
     "One epoch of the project's own `train` on a randomly initialised bert-base saved as a local folder."
     import torch
     from transformers import BertConfig, BertForSequenceClassification
+    from smile_nb.data import LABELS
     from smile_nb.encode import load_tokenizer
     from smile_nb.train import train
     torch.manual_seed(17)
     src = work/'bert-base-random'
-    BertForSequenceClassification(BertConfig(num_labels=6)).save_pretrained(src); load_tokenizer().save_pretrained(src)
+    BertForSequenceClassification(BertConfig(num_labels=len(LABELS))).save_pretrained(src); load_tokenizer().save_pretrained(src)
     m = train(model=str(src), out=work/'out', epochs=1, progress=False, log=lambda *a: None)
     return dict(tweets_per_second=m['train_samples_per_second'], epoch_seconds=m['train_seconds'], epoch_measured=True)
 
@@ -75,6 +76,7 @@ def trainer(best:bool, work:Path, epochs:int=10, launched:float=None) -> dict:
     from smile_nb.encode import load_tokenizer, encode_split
     from smile_nb.model import load_model
     from smile_nb.metrics import evaluate_logits
+    from smile_nb.settings import best_epoch
     df = split_smile(load_smile()); ld = label_dict(df)
     tok = load_tokenizer(); ds = encode_split(df, tok)
     net = load_model(None, ld)
@@ -98,10 +100,11 @@ def trainer(best:bool, work:Path, epochs:int=10, launched:float=None) -> dict:
     t.train(); t.save_model(str(work/'trainer-model'))   # the main job saves its model too
     evals = [h for h in t.state.log_history if 'eval_weighted_f1' in h]
     f1 = [h['eval_weighted_f1'] for h in evals]
+    best = best_epoch([dict(weighted_f1=f) for f in f1])   # the epoch the main job would keep
     return dict(tweets_per_second=len(ds['train']) * len(clock.epochs) / sum(clock.epochs), epoch_seconds=sum(clock.epochs) / len(clock.epochs),
-                epoch_measured=True, per_epoch_seconds=clock.epochs, weighted_f1_best=max(f1), best_epoch=f1.index(max(f1)) + 1,
+                epoch_measured=True, per_epoch_seconds=clock.epochs, weighted_f1_best=f1[best - 1], best_epoch=best,
                 weighted_f1_last=f1[-1], macro_f1_last=evals[-1]['eval_macro_f1'], accuracy_last=evals[-1]['eval_accuracy'],
-                macro_f1_best=evals[f1.index(max(f1))]['eval_macro_f1'], weighted_f1_per_epoch=f1, epoch_end_wall=clock.evaluated,
+                macro_f1_best=evals[best - 1]['eval_macro_f1'], weighted_f1_per_epoch=f1, epoch_end_wall=clock.evaluated,
                 precision='bf16' if args.bf16 else 'fp16' if args.fp16 else 'fp32')
 
 def main_job_result(out:Path, stamps:list) -> dict:

@@ -35,7 +35,7 @@ def onnx_session(path, # an ONNX file
     return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
 
 # %% ../nbs/10a_export.ipynb #a04143ba
-def _check_against(path:Path, net, tok, texts, atol:float, max_length:int) -> float:
+def _check_against(path:Path, net, tok, texts, atol:float, max_length:int=None) -> float:
     "Largest absolute logit difference between the ONNX file at `path` and the torch model on `texts`; raises above `atol`."
     import numpy as np, torch
     enc = tok(texts, padding=True, truncation=True, max_length=max_length, return_tensors='np', return_token_type_ids=False)

@@ -29,7 +29,7 @@ from .model import load_model, quiet_transformers, freeze_embeddings, reinit_lay
 from .loaders import train_loader, val_loader
 from .optim import make_optimizer, make_scheduler
 from .metrics import validate, evaluate_logits, plot_confusion
-from .settings import TrainSettings, make_settings, takes_settings, best_epoch
+from .settings import TrainSettings, DEFAULTS, make_settings, takes_settings, best_epoch
 
 # %% ../nbs/09_train.ipynb #f9e552c9
 def class_weights(labels, # the label id of every training example
