@@ -7,10 +7,14 @@ Quarto does and nbconvert does not, done here with nbconvert's own means (prepro
 - each code cell's leading `#|` lines are read as Quarto cell options and never shown: `echo: false` shows only
   the output (the `show_doc` cells), `output: false` only the source, `include: false` and nbdev's `hide` nothing;
 - every page gets the site's sidebar, in the order of nbdev's `sidebar.yml` (or `_quarto.yml`), and links to
-  another page's notebook (`14_benchmarks.ipynb`) point at that page, as Quarto rewrites them.
+  another page's notebook (`14_benchmarks.ipynb`) point at that page, as Quarto rewrites them;
+- every page ends with links to the previous and the next page in the sidebar's order (Quarto's `page-navigation: true`);
+- `$...$`, `$$...$$`, `\\(...\\)` and `\\[...\\]` maths in markdown is typeset by KaTeX (Quarto uses MathJax), from the
+  npm package `katex` that `katex_dist` finds, or installs with npm into the virtual environment, and copies into
+  _html/katex/: a page loads nothing from the network (nbconvert's require.js and MathJax from a CDN are left out).
 nbdev's processing also leaves keys of its own on cells (`has_sd`, execution timings) that nbformat refuses; they are dropped.
 """
-import re, shutil, sys
+import os, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 import jinja2, nbformat, yaml
@@ -50,7 +54,47 @@ class CellOptions(Preprocessor):
         if opts.get('output') == 'false': tags.append('remove-output')
         return cell, resources
 
+KATEX = '0.19.1'   # the npm package's version, pinned
+
+def katex_dist(install:bool=True) -> Path|None:
+    "KaTeX's `dist/` folder: `$KATEX_DIR`, or the npm package `katex` in node_modules/ here or in the virtual environment, where npm installs it if need be; None if none."
+    cands = [Path(os.environ['KATEX_DIR'])] if os.environ.get('KATEX_DIR') else []
+    cands += [Path('node_modules/katex/dist'), Path(sys.prefix)/'lib/node_modules/katex/dist']
+    if found := next((c for c in cands if (c/'katex.min.js').is_file()), None): return found
+    if not (install and shutil.which('npm')): return None
+    r = subprocess.run(['npm', 'install', '--global', '--prefix', sys.prefix, '--no-fund', '--no-audit', '--loglevel=error', f'katex@{KATEX}'],
+                       capture_output=True, text=True)
+    if r.returncode: print(f"npm could not install katex@{KATEX}: {(r.stderr or r.stdout).strip()[-300:]}", file=sys.stderr)
+    return katex_dist(install=False)
+
+def vendor_katex(dst:Path) -> bool:
+    "Copy KaTeX's script, auto-render extension, style sheet and fonts into `dst`/katex; False (and a note) if there is no KaTeX."
+    if not (d := katex_dist()):
+        print("no KaTeX (npm package katex): maths is left as written", file=sys.stderr); return False
+    (dst/'katex/contrib').mkdir(parents=True, exist_ok=True)
+    for f in ('katex.min.js', 'katex.min.css', 'contrib/auto-render.min.js'): shutil.copy(d/f, dst/'katex'/f)
+    shutil.copytree(d/'fonts', dst/'katex/fonts', dirs_exist_ok=True)
+    return True
+
 TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{#- nothing from a CDN: no require.js or mermaid.js (no output here needs them), and KaTeX from _html/katex/ instead of MathJax -#}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block html_head_js_mathjax -%}
+{%- if resources.katex %}
+<link rel="stylesheet" href="katex/katex.min.css">
+<script defer src="katex/katex.min.js"></script>
+<script defer src="katex/contrib/auto-render.min.js"></script>
+<script>
+document.addEventListener('DOMContentLoaded', () => {
+  for (const e of document.querySelectorAll('.jp-RenderedMarkdown, #title-block-header .description'))
+    renderMathInElement(e, {throwOnError: false, delimiters: [
+      {left: '$$', right: '$$', display: true}, {left: '\\\\[', right: '\\\\]', display: true},
+      {left: '$', right: '$', display: false}, {left: '\\\\(', right: '\\\\)', display: false}]});
+});
+</script>
+{%- endif %}
+{%- endblock html_head_js_mathjax -%}
 {%- block html_head_css -%}
 <link rel="stylesheet" href="styles.css">
 <style>
@@ -66,6 +110,10 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
   main { margin-left: 15rem; padding: 1rem 2rem; max-width: 62rem; }
   #title-block-header { font-family: system-ui, sans-serif; padding: 0 0.3rem; }
   #title-block-header h1.title { margin-bottom: 0.2rem; }
+  nav.page-navigation { display: flex; justify-content: space-between; gap: 1rem; margin: 2rem 0 1rem; padding-top: 1rem;
+                        border-top: 1px solid #dee2e6; font-family: system-ui, sans-serif; }
+  nav.page-navigation a { color: #2780e3; text-decoration: none; }
+  nav.page-navigation .nav-page-next { margin-left: auto; text-align: right; }
 </style>
 {%- endblock html_head_css -%}
 {%- block body_header -%}
@@ -88,6 +136,18 @@ TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- endif %}
 </header>
 {%- endblock body_header -%}
+{%- block body_footer -%}
+<nav class="page-navigation" aria-label="previous and next page">
+{%- if resources.prev %}
+<a class="nav-page-previous" rel="prev" href="{{ resources.prev[0] }}">&larr; {{ resources.prev[1] | escape }}</a>
+{%- endif %}
+{%- if resources.next %}
+<a class="nav-page-next" rel="next" href="{{ resources.next[0] }}">{{ resources.next[1] | escape }} &rarr;</a>
+{%- endif %}
+</nav>
+</main>
+</body>
+{%- endblock body_footer -%}
 """
 
 def exporter() -> HTMLExporter:
@@ -122,6 +182,11 @@ def sidebar(src:Path, pages:dict) -> list:
     walk(contents, 0)
     return rows
 
+def neighbours(nav:list) -> dict:
+    "Each page's previous and next page `(href, text)` in the sidebar's order, as Quarto's `page-navigation` links them."
+    order = list({h: (h, t) for _, t, h in nav if h}.values())   # each page once, where it first appears
+    return {h: dict(prev=order[i-1] if i else None, next=order[i+1] if i+1 < len(order) else None) for i, (h, _) in enumerate(order)}
+
 def relink(html:str, links:dict) -> str:
     "Point links at a page's source (`xx.ipynb`) to that page (`yy.html`), as Quarto does; others stay as written."
     soup = BeautifulSoup(html, features='html.parser')
@@ -131,9 +196,9 @@ def relink(html:str, links:dict) -> str:
     return str(soup)
 
 if __name__ == '__main__':
-    src, dst = Path('_proc'), Path('_html')
+    src, site = Path('_proc'), Path('_html')
     if not src.is_dir(): sys.exit("no _proc/ folder: run nbdev-proc-nbs first")
-    shutil.rmtree(dst, ignore_errors=True); dst.mkdir()
+    dst = Path(tempfile.mkdtemp(prefix='smile-nb-html-')); dst.chmod(0o755)   # written whole, then put in place of _html/
     allowed = {'cell_type', 'id', 'metadata', 'source', 'outputs', 'execution_count', 'attachments'}
     nbs = {}
     for p in sorted(src.glob('*.ipynb')):
@@ -147,11 +212,15 @@ if __name__ == '__main__':
     links = {name: out for name, (out, _) in pages.items()}
     nav = sidebar(src, pages)
     home = pages['index.ipynb'][0] if 'index.ipynb' in pages else next((h for _, _, h in nav if h), '')   # where the site's title links
-    res = dict(site_title=(load_yml(src/'nbdev.yml').get('website') or {}).get('title', 'Home'), nav=nav, home=home)
+    res = dict(site_title=(load_yml(src/'nbdev.yml').get('website') or {}).get('title', 'Home'), nav=nav, home=home,
+               katex=vendor_katex(dst))
     if (src/'styles.css').is_file(): shutil.copy(src/'styles.css', dst/'styles.css')
-    e = exporter()
-    for p, nb in nbs.items():
-        out = pages[p.name][0]
-        html, _ = e.from_notebook_node(nb, resources=dict(res, page=out, metadata={'name': p.stem, 'path': str(src)}))
-        (dst/out).write_text(relink(html, links), encoding='utf-8')
-    print(f"{len(nbs)} pages written to {dst}/")
+    e, near = exporter(), neighbours(nav)
+    try:
+        for p, nb in nbs.items():
+            out = pages[p.name][0]
+            html, _ = e.from_notebook_node(nb, resources=dict(res, page=out, metadata={'name': p.stem, 'path': str(src)}, **near.get(out, {})))
+            (dst/out).write_text(relink(html, links), encoding='utf-8')
+    except BaseException: shutil.rmtree(dst, ignore_errors=True); raise
+    shutil.rmtree(site, ignore_errors=True); shutil.move(dst, site)
+    print(f"{len(nbs)} pages written to {site}/")

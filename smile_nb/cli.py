@@ -12,7 +12,7 @@ __all__ = ['parse_command', 'command', 'data_summary', 'smile_nb_data', 'smile_n
 import inspect, sys
 from functools import partial, wraps
 from pathlib import Path
-from fastcore.script import anno_parser, store_true
+from fastcore.script import anno_parser
 from .core import SmileError, DEFAULT_OUT, user_errors
 from .settings import DEFAULTS, takes_settings
 
@@ -72,7 +72,7 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
                   test_size:float=0.15, # share of tweets held out for validation
                   seed:int=17, # random_state of the split
                   rare:str='error', # a class with < 2 tweets: 'error' or 'train' (keep it in training only)
-                  json:store_true=False): # print one JSON object instead of tables
+                  json:bool=False): # print one JSON object instead of tables
     "Show the SMILE data as the tutorial prepares it: counts, label ids and the train/validation split."
     import json as _json, pandas as pd
     with user_errors('smile-nb-data'):
@@ -98,9 +98,9 @@ def _default_out(model:str=None # what --model names
 @takes_settings   # one option per TrainSettings field: --epochs, --lr, --max-length, --class-weights, --no-freeze-embeddings, ...
 def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)
                    out:str=None, # output folder (default: under models/, named after --model; smile-minilm for the default model)
-                   resume:store_true=False, # continue the interrupted run in --out, with its saved settings
-                   overwrite:store_true=False, # replace the model already in --out
-                   train_embeddings:store_true=False, # the same as --no-freeze-embeddings (kept for older command lines)
+                   resume:bool=False, # continue the interrupted run in --out, with its saved settings
+                   overwrite:bool=False, # replace the model already in --out
+                   train_embeddings:bool=False, # the same as --no-freeze-embeddings (kept for older command lines)
                    **kwargs):
     "Fine-tune a BERT-family model on the SMILE tweets and save the best epoch's model, its ONNX copy and its model card."
     from smile_nb.train import train
@@ -127,7 +127,7 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
 def smile_nb_evaluate(model_dir:str, # a model folder saved by smile-nb-train
                       data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)
                       precision:str='auto', # auto, fp32, bf16 or fp16
-                      json:store_true=False): # print one JSON object instead of the report
+                      json:bool=False): # print one JSON object instead of the report
     "Evaluate a saved model on the SMILE validation split."
     import json as _json
     from smile_nb.evaluate import evaluate_model
@@ -145,7 +145,7 @@ def smile_nb_predict(model_dir:str, # a model folder saved by smile-nb-train
                      batch_size:int=64, # texts per batch
                      backend:str='auto', # auto, onnx, onnx-int8 or torch (auto: onnx where the folder has model.onnx)
                      precision:str='auto', # torch backend: auto, fp32, bf16 or fp16
-                     json:store_true=False): # one JSON object per line: text, label, score, scores
+                     json:bool=False): # one JSON object per line: text, label, score, scores
     "Classify the emotion of each text with a saved model."
     import json as _json
     from smile_nb.predict import predict
@@ -163,7 +163,7 @@ def smile_nb_predict(model_dir:str, # a model folder saved by smile-nb-train
 # %% ../nbs/12_cli.ipynb #f263c160
 @command
 def smile_nb_export(model_dir:str, # a saved model folder: smile-nb-train's, or any transformers sequence classifier
-                    int8:store_true=False): # also write model.int8.onnx (onnxruntime's dynamic int8 quantization)
+                    int8:bool=False): # also write model.int8.onnx (onnxruntime's dynamic int8 quantization)
     "Write model.onnx (checked against the torch model) into a model folder, and its model card if it has none."
     from smile_nb.export import export_onnx, quantize_int8
     with user_errors('smile-nb-export'):

@@ -147,7 +147,7 @@ def _read_json(p:Path, what:str) -> dict:
 
 # %% ../nbs/01_core.ipynb #d42810ab
 def trained_with(model_dir # a saved model folder
-                ) -> TrainedWith:
+                ) -> 'TrainedWith':
     "The class names and token cap of the model in `model_dir`, from its `config.json`, `metrics.json` and `tokenizer_config.json`."
     d = check_model_dir(model_dir)
     config = _read_json(d/'config.json', 'save_pretrained: the folder is not a usable model')

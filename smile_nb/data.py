@@ -66,7 +66,8 @@ def download_smile(dest, # where to save the CSV
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:
             total = int(r.headers.get('Content-Length') or 0) or None
-            with tqdm(total=total, unit='B', unit_scale=True, desc=f'Downloading {SMILE_FILE}') as bar:
+            with tqdm(total=total, unit='B', unit_scale=True, desc=f'Downloading {SMILE_FILE}',
+                      disable=None) as bar:   # a bar on a terminal; none in a log, CI or a notebook's output
                 while chunk := r.read(1 << 16): buf.write(chunk); bar.update(len(chunk))
     except (urllib.error.URLError, OSError) as e:
         reason = getattr(e, 'reason', e)

@@ -71,9 +71,9 @@ class TrainSettings:
 DEFAULTS = TrainSettings()
 
 # %% ../nbs/09_settings.ipynb #8ef3b0bb
-def make_settings(base:TrainSettings=None, # the settings to start from; None: `DEFAULTS`
+def make_settings(base:'TrainSettings'=None, # the settings to start from; None: `DEFAULTS`
                   **kwargs # `TrainSettings` fields by name
-                 ) -> TrainSettings:
+                 ) -> 'TrainSettings':
     "`base` (the defaults) with the fields in `kwargs` replaced, checked."
     names = [f.name for f in fields(TrainSettings)]
     unknown = sorted(set(kwargs) - set(names))

@@ -62,7 +62,7 @@ class Callback:
     def after_validate(self, run): pass # the epoch's row is in `run.history`; nothing of the epoch is saved yet
     def after_epoch(self, run): pass # the best model and the checkpoint are saved
     def after_fit(self, run): pass
-    def after_finish(self, run): pass # the model folder is complete and `run.metrics` holds its numbers
+    def after_finish(self, run): pass # the model folder is complete and `run.metrics` holds its numbers (main process only)
 
 # %% ../nbs/09_train.ipynb #77394a8d
 @dataclass
@@ -107,7 +107,7 @@ class Run:
 def prepare(settings:TrainSettings, # what to train, already checked
             data=None, # the SMILE CSV, as for `find_data`; or a split frame
             log=print # where the run reports what it does
-           ) -> Run:
+           ) -> 'Run':
     "A `Run` ready to fit: device and precision, data, tokenizer, model, batches, optimizer and schedule."
     s = settings
     # where and how to compute: Accelerate picks the device (one per process under `accelerate launch`)
@@ -150,14 +150,14 @@ def prepare(settings:TrainSettings, # what to train, already checked
                loss_weight=weight, logit_offset=offset, log=log)
 
 # %% ../nbs/09_train.ipynb #4430e22e
-def batch_loss(run:Run, # the run: its class weights and label smoothing
+def batch_loss(run:'Run', # the run: its class weights and label smoothing
                logits:torch.Tensor # logits for the batch in `run.targets`, in fp32
               ) -> torch.Tensor:
     "The loss the run trains on: cross-entropy of `logits` against `run.targets`, weighted by class and smoothed as the settings say."
     return F.cross_entropy(logits, run.targets, weight=run.loss_weight, label_smoothing=run.settings.label_smoothing)
 
 # %% ../nbs/09_train.ipynb #d9d553c0
-def one_batch(run:Run, # the run whose model, optimizer and schedule to use
+def one_batch(run:'Run', # the run whose model, optimizer and schedule to use
               batch:dict # a training batch, with its `labels`
              ) -> torch.Tensor:
     "One optimisation step on `batch`: forward, loss, backward, clipped gradients, update; the batch's loss."
@@ -175,7 +175,7 @@ def one_batch(run:Run, # the run whose model, optimizer and schedule to use
     return run.loss.detach()
 
 # %% ../nbs/09_train.ipynb #316a2658
-def train_epoch(run:Run) -> dict:
+def train_epoch(run:'Run') -> dict:
     "One pass over the training batches: the epoch's mean loss, its seconds and tweets per second."
     run.train_dl.set_epoch(run.epoch - 1)   # Accelerate passes it on to `TrainBatches`: epoch e's order comes from seed + e - 1
     run.model.train()
@@ -193,7 +193,7 @@ def train_epoch(run:Run) -> dict:
     return dict(train_loss=total / batches, train_seconds=seconds, samples_per_second=seen / seconds)
 
 # %% ../nbs/09_train.ipynb #c489edc8
-def validate_epoch(run:Run, # the run, after `train_epoch`
+def validate_epoch(run:'Run', # the run, after `train_epoch`
                    row:dict # what `train_epoch` returned
                   ) -> dict:
     "Validate the model as it is now and add the epoch's row (training and validation numbers) to `run.history`."
@@ -223,7 +223,7 @@ def _swap_in(accelerator, tmp:Path, dest:Path):
     accelerator.wait_for_everyone()
 
 # %% ../nbs/09_train.ipynb #413fa70e
-def save_best(run:Run):
+def save_best(run:'Run'):
     "Save the model as it is now to `run.out/best`, atomically."
     acc = run.accelerator
     tmp = _fresh(acc, run.out/'.best.tmp')
@@ -235,7 +235,7 @@ def save_best(run:Run):
     _swap_in(acc, tmp, run.out/'best')
 
 # %% ../nbs/09_train.ipynb #1244b57f
-def keep_best(run:Run) -> bool:
+def keep_best(run:'Run') -> bool:
     "Is the epoch just validated the best so far by `settings.select`? If so, remember it and save its model."
     if best_epoch(run.history, run.settings.select) != len(run.history): return False   # not better (a tie keeps the earlier epoch)
     run.best_epoch = run.epoch
@@ -243,7 +243,7 @@ def keep_best(run:Run) -> bool:
     return True
 
 # %% ../nbs/09_train.ipynb #1c712058
-def save_checkpoint(run:Run):
+def save_checkpoint(run:'Run'):
     "Save everything needed to resume after this epoch to `run.out/last`, atomically."
     acc = run.accelerator
     tmp = _fresh(acc, run.out/'.last.tmp')
@@ -268,7 +268,7 @@ def read_state(out:Path) -> dict:
                          f"start the run again with --overwrite") from None
 
 # %% ../nbs/09_train.ipynb #2ea0d854
-def load_checkpoint(run:Run):
+def load_checkpoint(run:'Run'):
     "Restore the weights, optimizer, schedule, random states and history that `save_checkpoint` wrote to `run.out/last`."
     state = read_state(run.out)
     try: run.accelerator.load_state(str(run.out/'last'))
@@ -343,7 +343,7 @@ def check_out(out:Path, # the output folder asked for
     return 'new'
 
 # %% ../nbs/09_train.ipynb #4039b29a
-def _do_epoch(run:Run):
+def _do_epoch(run:'Run'):
     "Train one epoch, validate it, keep its model if it is the best so far, and checkpoint."
     run('before_epoch')
     row = train_epoch(run)                        # one pass over the shuffled batches
@@ -354,7 +354,7 @@ def _do_epoch(run:Run):
     run('after_epoch')
 
 # %% ../nbs/09_train.ipynb #90b45469
-def fit(run:Run):
+def fit(run:'Run'):
     "Train from the epoch after the last finished one to `settings.epochs`, or until `patience` runs out."
     s = run.settings
     run('before_fit')
@@ -381,7 +381,7 @@ def plot_history(h:pd.DataFrame, # one row per epoch, as in `history.csv`
     return fig
 
 # %% ../nbs/09_train.ipynb #87d7302e
-def finish(run:Run) -> dict:
+def finish(run:'Run') -> dict:
     "Evaluate the best epoch's model, then replace `run.out` with it, the tokenizer, `metrics.json`, the history and plots; then `after_finish`."
     # the best epoch's weights, evaluated again: metrics.json holds this model's numbers
     with quiet_transformers(): best = AutoModelForSequenceClassification.from_pretrained(run.out/'best')
@@ -406,7 +406,8 @@ def finish(run:Run) -> dict:
     run.accelerator.wait_for_everyone()
     run.log(f"best epoch {run.best_epoch}: weighted F1 {m['weighted_f1']:.4f}, macro F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f}")
     run.metrics = metrics
-    run('after_finish')   # steps that add to the finished folder (the ONNX file, the model card)
+    if run.accelerator.is_main_process: run('after_finish')   # steps that add to the finished folder (the ONNX file, the model card)
+    run.accelerator.wait_for_everyone()
     return metrics
 
 # %% ../nbs/09_train.ipynb #315fae90
