@@ -9,7 +9,7 @@ __all__ = ['parse_command', 'command', 'data_summary', 'smile_nb_data', 'smile_n
            'smile_nb_export', 'smile_nb_demo']
 
 # %% ../nbs/12_cli.ipynb #9df87cae
-import inspect, sys
+import inspect, os, sys
 from functools import partial, wraps
 from pathlib import Path
 from fastcore.script import anno_parser
@@ -141,24 +141,33 @@ def smile_nb_evaluate(model_dir:str, # a model folder saved by smile-nb-train
 @command
 def smile_nb_predict(model_dir:str, # a model folder saved by smile-nb-train
                      *texts:str, # texts to classify
-                     file:str=None, # a text file: one text per line (blank lines are skipped)
+                     file:str=None, # a file of texts: one per line, CSV/TSV or JSON lines (by its suffix, or --format); - reads standard input
+                     format:str='auto', # the file's format: auto (by its suffix), text, csv, tsv or jsonl
+                     text_column:str='text', # the CSV/TSV column or the JSON field that holds the text
+                     out:str=None, # write the answers to this file (.csv, .tsv, .jsonl, else text lines), complete or not at all
+                     resume:bool=False, # continue an unfinished --out run where it stopped
+                     on_error:str='stop', # a line without a usable text: stop there (exit 2), or skip it and say so
+                     json:bool=False, # one JSON object per line: the input's fields, label, score, scores
+                     chunk_size:int=1024, # texts read and answered at a time
                      batch_size:int=64, # texts per batch
                      backend:str='auto', # auto, onnx, onnx-int8 or torch (auto: onnx where the folder has model.onnx)
                      precision:str='auto', # torch backend: auto, fp32, bf16 or fp16
-                     json:bool=False): # one JSON object per line: text, label, score, scores
-    "Classify the emotion of each text with a saved model."
-    import json as _json
-    from smile_nb.predict import predict
+                     no_progress:bool=False): # no progress bar (one is drawn on standard error when that is a terminal)
+    "Classify the emotion of each text with a saved model, streaming a file or standard input in chunks."
+    from smile_nb.stream import run_stream, tqdm
+    say = lambda m: tqdm.write(f"smile-nb-predict: {m}", file=sys.stderr)
     with user_errors('smile-nb-predict'):
-        texts = list(texts)
-        if file:
-            f = Path(file)
-            if not f.is_file(): raise SmileError(f"--file {f} {'is a folder' if f.is_dir() else 'does not exist'}; expected a text file, one text per line")
-            try: texts += [l for l in f.read_text(encoding='utf-8').splitlines() if l.strip()]
-            except UnicodeDecodeError: raise SmileError(f"--file {f} is not UTF-8 text") from None
-        if not texts: raise SmileError("no texts: give them as arguments or with --file")
-        for r in predict(texts, model_dir, backend=backend, batch_size=batch_size, precision=precision):
-            print(_json.dumps(r) if json else f"{r['label']}\t{r['score']:.3f}\t{r['text']}")
+        if texts and file: raise SmileError("give texts as arguments or with --file, not both")
+        if not texts and not file: raise SmileError("no texts: give them as arguments, or with --file (--file - reads standard input)")
+        if resume and not out: raise SmileError("--resume continues an unfinished --out file; give the same --out")
+        try:
+            s = run_stream(file or list(texts), model_dir, out, format, text_column, 'json' if json else None, resume, on_error=on_error, chunk_size=chunk_size,
+                           progress=False if no_progress else None, note=say, predictor_kw=dict(backend=backend, batch_size=batch_size, precision=precision))
+        except BrokenPipeError:   # the reader went away (`| head`): stop quietly, as cat does
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); sys.exit(141)
+        if s.get('complete'): return say(f"{out} is complete; nothing to resume")
+        if s['skipped']: say(f"skipped {s['skipped']:,} of {s['rows']:,} lines (line{'s' * (s['skipped'] > 1)} {', '.join(map(str, s['skipped_lines']))}{', ...' if s['skipped'] > 20 else ''})")
+        if out: say(f"wrote {s['rows'] - s['skipped']:,} answers to {out}")
 
 # %% ../nbs/12_cli.ipynb #f263c160
 @command

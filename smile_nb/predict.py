@@ -103,7 +103,8 @@ class Predictor:
                  batch_size:int=64, # texts per batch
                  precision:str='auto', # torch backend: as in `train`; the onnx backends compute in fp32
                  max_length:int=None, # longer texts are truncated to this many tokens; None: the cap the model was trained with
-                 pad_to_multiple_of:int=None): # round each batch's length up to a multiple of this (fewer distinct shapes)
+                 pad_to_multiple_of:int=None, # round each batch's length up to a multiple of this (fewer distinct shapes)
+                 threads:int=None): # onnx backends: onnxruntime threads per operation; None: one per core
         if not isinstance(batch_size, int) or batch_size < 1: raise SmileError(f"batch_size must be at least 1, got {batch_size}")
         loaded = isinstance(model, tuple)
         self.backend = 'torch' if loaded and backend == 'auto' else choose_backend('.' if loaded else model, backend)
@@ -111,7 +112,7 @@ class Predictor:
         if self.backend != 'torch' and precision not in ('auto', 'fp32'):
             raise SmileError(f"--precision {precision} applies to the torch backend; the onnx backends compute in fp32 (use --backend torch)")
         self.runner = TorchRunner(model, max_length, precision) if self.backend == 'torch' else \
-                      OnnxRunner(model, INT8_FILE if self.backend == 'onnx-int8' else ONNX_FILE, max_length)
+                      OnnxRunner(model, INT8_FILE if self.backend == 'onnx-int8' else ONNX_FILE, max_length, threads)
         self.model, self.labels, self.max_length = model, self.runner.labels, self.runner.max_length
         self.batch_size, self.pad_to_multiple_of = batch_size, pad_to_multiple_of
 
