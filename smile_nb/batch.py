@@ -7,13 +7,13 @@ Docs: https://smile-nb.github.io/smile_nb/batch.html.md"""
 # %% auto #0
 __all__ = ['BatchPredictor', 'predict_dataset', 'read_dataset', 'predict_files']
 
-# %% ../nbs/11c_batch.ipynb #755e92f9
+# %% ../nbs/11c_batch.ipynb #1d259e63
 from pathlib import Path
 import numpy as np
 from .core import SmileError
 from .stream import answer_columns, input_format
 
-# %% ../nbs/11c_batch.ipynb #3fc31189
+# %% ../nbs/11c_batch.ipynb #e72be211
 class BatchPredictor:
     "For Ray Data's `map_batches`: each actor loads a `Predictor` once, then answers batches (dicts of column arrays)."
     def __init__(self, model_dir, # a saved model folder, at the same path on every machine
@@ -34,7 +34,7 @@ class BatchPredictor:
         out = {**batch, names['label']: np.array(self.p.labels)[top], names['score']: probs[np.arange(len(top)), top]}
         return {**out, **{names[l]: probs[:, j] for j, l in enumerate(self.p.labels)}}
 
-# %% ../nbs/11c_batch.ipynb #e090d969
+# %% ../nbs/11c_batch.ipynb #53b0e458
 def predict_dataset(ds, # a `ray.data.Dataset` with a text column
                     model_dir, # a saved model folder, at the same path on every machine
                     text_column:str='text', # the column that holds the text
@@ -53,7 +53,7 @@ def predict_dataset(ds, # a `ray.data.Dataset` with a text column
     return ds.map_batches(BatchPredictor, fn_constructor_kwargs=kw, batch_size=batch_size, batch_format='numpy',
                           compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=threads)
 
-# %% ../nbs/11c_batch.ipynb #19d2d927
+# %% ../nbs/11c_batch.ipynb #0a6f7d6b
 def read_dataset(source, # a file or folder: local, or a URI Ray can read (s3://, gs://, ...)
                  fmt:str='auto', # as for `smile-nb-predict --format`: by the suffix, else text lines
                  text_column:str='text' # the CSV/TSV column or JSON field with the text
@@ -67,7 +67,7 @@ def read_dataset(source, # a file or folder: local, or a URI Ray can read (s3://
     if fmt == 'jsonl': return ray.data.read_json(source, lines=True)
     return ray.data.read_text(source, drop_empty_lines=False)
 
-# %% ../nbs/11c_batch.ipynb #9238460f
+# %% ../nbs/11c_batch.ipynb #f07261cb
 def predict_files(source, # a file or folder (local, or a URI Ray can read)
                   dest, # a folder for the answers (CSV if its name ends in .csv, else JSON lines), one file per block
                   model_dir, # a saved model folder, at the same path on every machine
