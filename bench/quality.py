@@ -2,6 +2,7 @@
 
     python bench/quality.py --weights none --json bench/results/quality-default.json                   # the default, 5 seeds
     python bench/quality.py --weights none --reshuffle 42 --json bench/results/quality-reshuffled.json # on a reshuffled split
+    python bench/quality.py --weights none --normalize entities --json bench/results/quality-entities.json   # another tweet normalization
 
     python bench/quality.py --json bench/results/quality.json          # the published table: 5 seeds x {none, balanced}
     python bench/quality.py --seeds 17 --weights none                  # one run
@@ -48,7 +49,7 @@ def run(seed:int, weighted:bool, a, kw:dict) -> dict:
     return dict(seed=seed, class_weights=weighted, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
                 best_epoch=m['best_epoch'], train_seconds=m['train_seconds'], samples_per_second=m['train_samples_per_second'],
                 wall_seconds=wall, per_class=per_class_rows(m['per_class']), precision=m['precision'],
-                logit_adjust=m['settings']['logit_adjust'], unadjusted=without_adjustment(cb))
+                logit_adjust=m['settings']['logit_adjust'], normalize=m['settings']['normalize'], unadjusted=without_adjustment(cb))
 
 def weighting(name:str, weighted:bool, a, kw:dict) -> dict:
     "Every seed's run with or without class weights, printed as it ends; then their summary and per-class tables."
@@ -76,11 +77,12 @@ if __name__ == '__main__':
     p.add_argument('--epochs', type=int); p.add_argument('--batch-size', type=int); p.add_argument('--lr', type=float)
     p.add_argument('--head-lr', type=float); p.add_argument('--precision', default='auto')
     p.add_argument('--logit-adjust', type=float, help='tau of the logit adjustment (default: the default recipe\'s)')
+    p.add_argument('--normalize', help="the tweet normalization (default: the default recipe's)")
     p.add_argument('--reshuffle', type=int, help="shuffle the CSV's rows with this seed before the seed's split")
     p.add_argument('--model', default=None); p.add_argument('--data', default=None)
     p.add_argument('--json', help='also write the results to this file')
     a = p.parse_args()
-    kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, logit_adjust=a.logit_adjust).items() if v is not None}
+    kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, logit_adjust=a.logit_adjust, normalize=a.normalize).items() if v is not None}
     out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, results={})
     for weighted in {'none': [False], 'balanced': [True], 'both': [False, True]}[a.weights]:
         name = 'class weights' if weighted else 'no class weights'

@@ -3,6 +3,8 @@
     python bench/recipes.py --json bench/results/recipes.json            # the whole protocol: minutes on a GPU, a day on 2 CPU cores
     python bench/recipes.py --workers 8 --json bench/results/recipes.json   # on a GPU, 8 runs at once share it
     python bench/recipes.py --recipes default label-smoothing-0.1 --epochs 1 --train-subset 60 --no-setfit   # the machinery, quickly
+    python bench/recipes.py --cv-only --recipes normalize-placeholders normalize-entities normalize-trim-replies \
+        --runs bench/results/normalize-runs.jsonl --resume --json bench/results/normalize-cv.json   # step 1 for the tweet normalizations
 
 The protocol, in this order:
 
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 import numpy as np, torch
 import torch.nn.functional as F
-from smile_nb.data import LABELS, load_smile
+from smile_nb.data import LABELS, NORMALIZATIONS, NORMALIZATION_NOTES, load_smile
 from smile_nb.split import split_smile
 from smile_nb.settings import DEFAULTS, make_settings
 from smile_nb.metrics import validate
@@ -59,8 +61,10 @@ LEVERS = {
     'epochs-6':            Recipe("6 epochs instead of 10 (the fast option)", dict(epochs=6)),
     'epochs-20':           Recipe("20 epochs, the best kept (longer training)", dict(epochs=20), costs_time=True),
     'r-drop':              Recipe("R-Drop, alpha 1: two forward passes per batch", callbacks=('RDrop',), costs_time=True),
+    **{f'normalize-{n}': Recipe(f"tweets normalized in the tokenizer: {n} ({NORMALIZATION_NOTES[n]})", dict(normalize=n))
+       for n in NORMALIZATIONS if n != 'none'},
 }
-SINGLE = [k for k in LEVERS if k not in ('default', 'epochs-6')]   # candidates for the combined recipe
+SINGLE = [k for k in LEVERS if k not in ('default', 'epochs-6') and not k.startswith('normalize-')]   # candidates for the combined recipe (the quality issue's)
 PEERS = {'setfit': Recipe("SetFit: the sentence-transformer body tuned on pairs of training tweets, then logistic regression"),
          'setfit-balanced': Recipe("SetFit with a class-balanced logistic regression")}   # not `train`'s: `setfit_job` runs them
 
@@ -403,9 +407,9 @@ def report(records:list, data=None) -> tuple:
 
 # ---------------------------------------------------------------- the protocol's three steps
 
-def cv_jobs(single:list) -> list:
-    "1. The CV of the default, of the 6-epoch option and of every single lever, the slower levers first."
-    names = sorted(set(['default', 'epochs-6'] + single), key=lambda r: (not LEVERS[r].costs_time, r))
+def cv_jobs(single:list, fast:bool=True) -> list:
+    "1. The CV of the default, of the 6-epoch option (unless `fast` is False) and of every single lever, the slower levers first."
+    names = sorted(set(['default'] + ['epochs-6'] * fast + single), key=lambda r: (not LEVERS[r].costs_time, r))
     return [j for name in names for sp in CV for j in jobs_for(name, sp)]
 
 @dataclass
@@ -471,6 +475,7 @@ def parse_args():
     p.add_argument('--analyse', action='store_true', help='only recompute the tables from --runs')
     p.add_argument('--only', nargs='+', help="run only these recipes' report runs on the seed's split (added to --runs)")
     p.add_argument('--ran-on', help='with --analyse: where the runs in --runs ran (their machine is not this one)')
+    p.add_argument('--cv-only', action='store_true', help='step 1 alone, for the default and --recipes only (no 6-epoch option), then the tables')
     p.add_argument('--json', help='write the tables here')
     a = p.parse_args()
     a.deadline = time.time() + 60 * a.minutes if a.minutes else None
@@ -483,6 +488,7 @@ def main():
     if a.only:   # some recipes' report runs alone (a peer measured in a sitting of its own), then the tables from everything in --runs
         known = {**LEVERS, **PEERS, **choose(pool.records, single).recipes}
         pool.run([j for rec in a.only for j in jobs_for(rec, SEED, known)])
+    elif a.cv_only: pool.run(cv_jobs(single, fast=False))
     elif not a.analyse:   # 1. then 2. as soon as 1. is in (its jobs go first), while 3. fills the workers
         cv = cv_jobs(single)
         pool.run(cv + report_jobs(single, a), barrier=cv, then=functools.partial(combined_jobs, single=single))

@@ -60,6 +60,10 @@ def training_notes(settings:dict # the `settings` of metrics.json
     said = dict(freeze_embeddings='The word embeddings were kept as pretrained', lr_decay='Layer-wise learning-rate decay {}',
                 label_smoothing='Label smoothing {}', reinit_layers='The top {} encoder layer(s) started from fresh weights')
     notes = ''.join(f" {said[k].format(settings[k])}." for k in said if settings.get(k, SAVED_BEFORE[k]) != SAVED_BEFORE[k])
+    if settings.get('normalize', 'none') != 'none':
+        from smile_nb.data import NORMALIZATION_NOTES
+        notes += (f" The tokenizer rewrites each tweet before splitting it ({settings['normalize']}: {NORMALIZATION_NOTES[settings['normalize']]});"
+                  " the rules are in tokenizer.json, so transformers, tokenizers and ONNX runtimes apply them without any code of this project.")
     if settings.get('logit_adjust'):   # SAVED_BEFORE holds what each setting is when it does nothing
         notes += (f" The head's bias holds a logit adjustment (tau {settings['logit_adjust']}): every class's score is shifted by"
                   " -tau x log(its share of the training tweets), so that a rare class needs less evidence to win; the results below include it.")

@@ -15,6 +15,7 @@ from pathlib import Path
 from fastcore.script import anno_parser
 from .core import SmileError, DEFAULT_OUT, user_errors
 from .settings import DEFAULTS, takes_settings
+from .stream import CHUNK_SIZE
 
 # %% ../nbs/12_cli.ipynb #aaf5a910
 def _call(func, ns:dict):
@@ -148,7 +149,7 @@ def smile_nb_predict(model_dir:str, # a model folder saved by smile-nb-train
                      resume:bool=False, # continue an unfinished --out run where it stopped
                      on_error:str='stop', # a line without a usable text: stop there (exit 2), or skip it and say so
                      json:bool=False, # one JSON object per line: the input's fields, label, score, scores
-                     chunk_size:int=1024, # texts read and answered at a time
+                     chunk_size:int=CHUNK_SIZE, # texts read and answered at a time (the first chunks are smaller)
                      batch_size:int=64, # texts per batch
                      backend:str='auto', # auto, onnx, onnx-int8 or torch (auto: onnx where the folder has model.onnx)
                      precision:str='auto', # torch backend: auto, fp32, bf16 or fp16

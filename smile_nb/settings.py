@@ -14,7 +14,7 @@ from .core import SmileError
 from .device import PRECISIONS
 
 # %% ../nbs/09_settings.ipynb #2b38840a
-SAVED_BEFORE = dict(freeze_embeddings=False, lr_decay=1.0, label_smoothing=0.0, reinit_layers=0, logit_adjust=0.0)   # settings added later, as the runs written before them behaved
+SAVED_BEFORE = dict(freeze_embeddings=False, lr_decay=1.0, label_smoothing=0.0, reinit_layers=0, logit_adjust=0.0, normalize='none')   # settings added later, as the runs written before them behaved
 SELECT = {'weighted_f1': max, 'macro_f1': max, 'accuracy': max, 'val_loss': min}   # metric: which way is better
 
 # %% ../nbs/09_settings.ipynb #13c4c76e
@@ -29,6 +29,7 @@ class TrainSettings:
     warmup:int|float=0.1 # learning-rate warmup: a number of steps (int) or a share of all steps (float < 1)
     weight_decay:float=0.01 # AdamW's decoupled weight decay for weight matrices
     seed:int=17 # seeds Python, NumPy, torch and the batch order
+    normalize:str='none' # how the tokenizer rewrites each tweet first: none, placeholders (mentions -> @user, links -> http), entities (also &amp; -> &) or trim-replies (also a reply's opening mentions dropped); saved in tokenizer.json
     max_length:int=256 # token cap per tweet; the saved model predicts with the same cap
     precision:str='auto' # auto, fp32, bf16 or fp16 (auto: bf16 where the device computes it natively, else fp32)
     class_weights:bool=False # weight the loss by inverse class frequency
@@ -58,6 +59,8 @@ class TrainSettings:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not ok(v): raise SmileError(f"{flag(name)} must be a number {want}, got {v!r}")
         if self.precision not in PRECISIONS: raise SmileError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        from smile_nb.data import NORMALIZATIONS
+        if self.normalize not in NORMALIZATIONS: raise SmileError(f"--normalize must be one of {', '.join(NORMALIZATIONS)}, got {self.normalize!r}")
         if self.select not in SELECT: raise SmileError(f"--select must be one of {', '.join(SELECT)}, got {self.select!r}")
         return self
 

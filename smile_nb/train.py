@@ -24,7 +24,7 @@ from .core import SmileError, DEFAULT_OUT, atomic_write, atomic_dir, recover_dir
 from .device import choose_precision
 from .data import load_smile, preprocess, toy_smile, label_dict as get_label_dict
 from .split import split_smile
-from .encode import DEFAULT_MODEL, load_tokenizer, encode_split
+from .encode import DEFAULT_MODEL, load_tokenizer, save_tokenizer, encode_split
 from .model import load_model, quiet_transformers, freeze_embeddings, reinit_layers, add_logit_offset
 from .loaders import train_loader, val_loader
 from .optim import make_optimizer, make_scheduler
@@ -132,7 +132,7 @@ def prepare(settings:TrainSettings, # what to train, already checked
     if len(labels) < 2: raise SmileError(f"the data has only one class ({', '.join(labels)}): a classifier needs at least two")
     if not (df.data_type == 'val').any(): raise SmileError("the split has no validation tweets")
     # tokens and model; the model goes to its device first, so that the optimizer can pick its fused kernel
-    tok = load_tokenizer(s.model)
+    tok = load_tokenizer(s.model, s.normalize)   # the tweet normalization goes into the tokenizer, and with it into the saved folder
     ds = encode_split(df, tok, s.max_length)
     model = load_model(s.model, labels).to(accelerator.device)
     if s.freeze_embeddings: freeze_embeddings(model)   # before the optimizer is built, so that it leaves them out
@@ -396,8 +396,7 @@ def finish(run:'Run') -> dict:
     if run.accelerator.is_main_process:
         with atomic_dir(run.out) as tmp:
             for f in (run.out/'best').iterdir(): shutil.copy2(f, tmp/f.name)
-            run.tokenizer.model_max_length = s.max_length   # so that the folder's tokenizer truncates where the model was trained to
-            run.tokenizer.save_pretrained(tmp)
+            save_tokenizer(run.tokenizer, tmp, s.max_length)   # truncating where the model was trained to, normalizing as it was trained
             (tmp/'metrics.json').write_text(json.dumps(metrics, indent=1))
             h.to_csv(tmp/'history.csv', index=False)
             plot_history(h, run.best_epoch, s.select).savefig(tmp/'history.png', dpi=120, bbox_inches='tight')
