@@ -488,7 +488,7 @@ def main():
     if a.only:   # some recipes' report runs alone (a peer measured in a sitting of its own), then the tables from everything in --runs
         known = {**LEVERS, **PEERS, **choose(pool.records, single).recipes}
         pool.run([j for rec in a.only for j in jobs_for(rec, SEED, known)])
-    elif a.cv_only: pool.run(cv_jobs(single, fast=False))
+    elif a.cv_only and not a.analyse: pool.run(cv_jobs(single, fast=False))
     elif not a.analyse:   # 1. then 2. as soon as 1. is in (its jobs go first), while 3. fills the workers
         cv = cv_jobs(single)
         pool.run(cv + report_jobs(single, a), barrier=cv, then=functools.partial(combined_jobs, single=single))
