@@ -2,6 +2,10 @@
 against `transformers.pipeline` on the same saved model.
 
     python bench/predict_speed.py [MODEL_DIR] --json bench/results/predict-speed.json   # MODEL_DIR: the default model folder
+    python bench/predict_speed.py models/smile-minilm-trim-replies --raw models/smile-minilm --json bench/results/predict-speed-normalized.json
+
+`--raw DIR` adds, in the same rounds, `smile-nb-predict` and the pipeline on a model trained on the raw text, so that a
+folder whose tokenizer normalizes the tweets is measured against the raw one in one run.
 
 The model folder needs `model.onnx` and `model.int8.onnx` (`smile-nb-export MODEL_DIR --int8`).
 Three measurements:
@@ -51,7 +55,7 @@ def timed(cmd) -> tuple:
     if status: sys.exit(f"{cmd[0]} failed: {p.stderr.read().decode()[-500:]}")
     return time.perf_counter() - t, usage.ru_maxrss / 1024
 
-def commands(model:str, d:Path) -> dict:
+def commands(model:str, d:Path, raw:str=None) -> dict:
     "The whole-process commands, by name, on the tweets in `d/tweets.txt`; `d/pipe.py` is the pipeline's script."
     f = d/'tweets.txt'
     (d/'pipe.py').write_text("import sys\nfrom transformers import pipeline\nclf = pipeline('text-classification', model=sys.argv[1], device='cpu')\n"
@@ -64,6 +68,8 @@ def commands(model:str, d:Path) -> dict:
             'smile-nb-predict --backend torch --precision fp32': cli + ['--backend', 'torch', '--precision', 'fp32'],
             'pipeline (default batch)': [sys.executable, str(d/'pipe.py'), model, str(f), 'default'],
             'pipeline (batch 32)': [sys.executable, str(d/'pipe.py'), model, str(f), '32'],
+            **({'smile-nb-predict, raw-text model': ['smile-nb-predict', raw, '--file', str(f), '--json'],
+                'pipeline (default batch), raw-text model': [sys.executable, str(d/'pipe.py'), raw, str(f), 'default']} if raw else {}),
             'import torch+transformers': [sys.executable, '-c', 'import torch, transformers; from transformers.models.bert import modeling_bert'],
             'import smile_nb.predict': [sys.executable, '-c', 'import smile_nb.predict']}
 
@@ -112,6 +118,7 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('model', nargs='?', default=DEFAULT_OUT, help='the model folder (default: %(default)s)'); p.add_argument('--data', default=None)
     p.add_argument('--repeat', type=int, default=3); p.add_argument('--json', help='also write the results to this file')
+    p.add_argument('--raw', help='also time smile-nb-predict and the pipeline on this folder (a model trained on the raw text)')
     p.add_argument('--child', help=argparse.SUPPRESS); p.add_argument('--texts', help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
@@ -122,7 +129,7 @@ if __name__ == '__main__':
         if not (Path(a.model)/f).is_file(): sys.exit(f"{a.model} has no {f}: run smile-nb-export {a.model} --int8 first")
     df = split_smile(load_smile(a.data))
     d = Path(tempfile.mkdtemp()); f = d/'tweets.txt'; f.write_text('\n'.join(' '.join(t.split()) for t in df.text) + '\n')
-    whole = whole_process(commands(a.model, d), a.repeat, len(df))
+    whole = whole_process(commands(a.model, d, a.raw), a.repeat, len(df))
     eng = in_process(a.model, f, df)
-    write_json(a.json, dict(command='python bench/predict_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), n=len(df),
+    write_json(a.json, dict(command='python bench/predict_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), n=len(df), raw=a.raw,
                             whole_process=whole, in_process=eng))

@@ -3,6 +3,9 @@ architecture, the main job, and Hugging Face's Trainer with its defaults and wit
 
     python bench/train_speed.py --json bench/results/train-speed.json     # all five (about 20 minutes on 2 cores)
     python bench/train_speed.py --only seed-recipe project-bert-base      # some of them
+    python bench/train_speed.py --only main-job trainer-best trainer-defaults main-job-normalized trainer-best-normalized \
+        --normalize trim-replies --json bench/results/train-speed-normalized.json   # where a normalization's gain comes from
+    (the same with --epochs 1 and bench/results/train-speed-1-epoch.json: the fixed cost of a whole process)
 
 Every configuration runs in a child process of its own, so each gets a clean start and its own peak memory.
 bert-base-uncased cannot be downloaded here, so both bert-base rows use its architecture (`BertConfig()`: 12 layers,
@@ -23,7 +26,10 @@ CONFIGS = {
     'main-job':          "main job `smile-nb-train` as the README runs it (MiniLM-L6, 10 epochs)",
     'trainer-defaults':  "HF Trainer on the default model: its defaults (batch 8, fp32, random order), 10 epochs",
     'trainer-best':      "HF Trainer on the default model: group_by_length, batch 32, bf16 where native (else fp32), 10 epochs",
+    'main-job-normalized':     "the main job with --normalize NAME (the tweets' mentions and links as placeholders, ...)",
+    'trainer-best-normalized': "HF Trainer's best settings on the same normalized text (the normalizing tokenizer)",
 }
+NORMALIZED = ('main-job-normalized', 'trainer-best-normalized')   # run only with --normalize NAME
 
 def seed_recipe(steps:int) -> dict:
     "The seed's loop: padded TensorDataset, RandomSampler, batch 4, AdamW 1e-5, linear schedule, clip 1.0, fp32."
@@ -68,7 +74,7 @@ def project_bert_base(work:Path) -> dict:
     m = train(model=str(src), out=work/'out', epochs=1, progress=False, log=lambda *a: None)
     return dict(tweets_per_second=m['train_samples_per_second'], epoch_seconds=m['train_seconds'], epoch_measured=True)
 
-def trainer(best:bool, work:Path, epochs:int=10, launched:float=None) -> dict:
+def trainer(best:bool, work:Path, epochs:int=10, launched:float=None, normalize:str='none') -> dict:
     "Hugging Face `Trainer` on the default model and the seed's split, 10 epochs, evaluated every epoch."
     from transformers import Trainer, TrainingArguments, TrainerCallback
     from smile_nb.data import load_smile, label_dict
@@ -78,7 +84,7 @@ def trainer(best:bool, work:Path, epochs:int=10, launched:float=None) -> dict:
     from smile_nb.metrics import evaluate_logits
     from smile_nb.settings import best_epoch
     df = split_smile(load_smile()); ld = label_dict(df)
-    tok = load_tokenizer(); ds = encode_split(df, tok)
+    tok = load_tokenizer(normalize=normalize); ds = encode_split(df, tok)   # normalize: the tokenizer rewrites mentions, links, ...
     net = load_model(None, ld)
     class Clock(TrainerCallback):   # on_epoch_end fires before the epoch's evaluation, so this times training only
         def __init__(self): self.epochs, self.evaluated = [], []
@@ -126,36 +132,42 @@ def run_child(name:str, a) -> dict:
     "Run configuration `name` in its own process; its result, wall time and peak resident memory."
     with tempfile.TemporaryDirectory() as d:
         res = Path(d)/'result.json'
-        cmd = (['smile-nb-train', '--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if name == 'main-job' else
+        main = name.startswith('main-job')
+        cmd = (['smile-nb-train', '--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if main else
                [sys.executable, __file__, '--child', name, '--work', d, '--seed-steps', str(a.seed_steps), '--epochs', str(a.epochs)])
-        if name != 'main-job': cmd += ['--launched', repr(time.time())]
+        if name in NORMALIZED: cmd += ['--normalize', a.normalize]
+        if not main: cmd += ['--launched', repr(time.time())]
         t, lines, stamps = time.perf_counter(), [], []
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE if name == 'main-job' else None, stderr=subprocess.DEVNULL, text=True,
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE if main else None, stderr=subprocess.DEVNULL, text=True,
                              env=dict(os.environ, PYTHONUNBUFFERED='1'))
-        if name == 'main-job':   # stamp each line as it arrives: when was each epoch validated?
+        if main:   # stamp each line as it arrives: when was each epoch validated?
             for line in p.stdout:
                 lines.append(line.rstrip('\n'))
                 if re.match(r'epoch \d+: ', line): stamps.append(time.perf_counter() - t)
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t
         if status: raise SystemExit(f"train_speed: {name} failed (exit status {status >> 8}); rerun with --child {name} to see why")
-        r = main_job_result(Path(d)/'model', stamps) if name == 'main-job' else json.loads(res.read_text())
-        if name == 'main-job': r['printed'] = lines
+        r = main_job_result(Path(d)/'model', stamps) if main else json.loads(res.read_text())
+        if main: r['printed'] = lines
     return dict(r, what=CONFIGS[name], wall_seconds=wall, peak_rss_mb=usage.ru_maxrss / 1024)
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--only', nargs='+', choices=list(CONFIGS), default=list(CONFIGS))
+    p.add_argument('--only', nargs='+', choices=list(CONFIGS), default=None, help='these configurations (default: all; the normalized two need --normalize)')
+    p.add_argument('--normalize', default=None, help='a tweet normalization (smile_nb.data.NORMALIZATIONS): adds the main job and the Trainer on the normalized text')
     p.add_argument('--seed-steps', type=int, default=25, help='timed steps of the seed recipe (4 tweets each)')
     p.add_argument('--epochs', type=int, default=10, help='epochs of the main job and the Trainer runs (10 for the published table)')
     p.add_argument('--json', help='also write the results to this file')
     p.add_argument('--child', choices=list(CONFIGS), help=argparse.SUPPRESS); p.add_argument('--work', help=argparse.SUPPRESS)
     p.add_argument('--launched', type=float, help=argparse.SUPPRESS)
     a = p.parse_args()
+    a.only = a.only or [k for k in CONFIGS if a.normalize or k not in NORMALIZED]
+    if any(k in NORMALIZED for k in a.only) and not a.normalize: p.error('the normalized configurations need --normalize NAME')
     if a.child:
         work = Path(a.work)
         r = {'seed-recipe': lambda: seed_recipe(a.seed_steps), 'project-bert-base': lambda: project_bert_base(work),
-             'trainer-defaults': lambda: trainer(False, work, a.epochs, a.launched), 'trainer-best': lambda: trainer(True, work, a.epochs, a.launched)}[a.child]()
+             'trainer-defaults': lambda: trainer(False, work, a.epochs, a.launched), 'trainer-best': lambda: trainer(True, work, a.epochs, a.launched),
+             'trainer-best-normalized': lambda: trainer(True, work, a.epochs, a.launched, a.normalize)}[a.child]()
         (work/'result.json').write_text(json.dumps(r)); sys.exit(0)
     rows = {}
     for name in a.only:
@@ -180,4 +192,10 @@ if __name__ == '__main__':
         print(f"main job / Trainer best: {summary['throughput_ratio']:.2f}x tweets/s, {summary['wall_ratio']:.2f}x less wall time; "
               f"first epoch with weighted F1 >= {QUALITY}: " + ', '.join('never' if x is None else f'{x:.0f} s' for x in reversed(q))
               + (f" ({summary['time_to_quality_ratio']:.2f}x)" if summary['time_to_quality_ratio'] else ''))
-    write_json(a.json, dict(command='python bench/train_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), results=rows, summary=summary))
+    if 'main-job-normalized' in rows and 'trainer-best' in rows:   # a Trainer user runs the raw text
+        m, b = rows['main-job-normalized'], rows['trainer-best']
+        summary['normalized'] = dict(normalize=a.normalize, throughput_ratio=m['tweets_per_second'] / b['tweets_per_second'],
+                                     wall_ratio=b['wall_seconds'] / m['wall_seconds'])
+        print(f"main job --normalize {a.normalize} / Trainer best on the raw text: {summary['normalized']['wall_ratio']:.2f}x less wall time")
+    write_json(a.json, dict(command='python bench/train_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), normalize=a.normalize,
+                            results=rows, summary=summary))
