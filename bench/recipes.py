@@ -62,7 +62,8 @@ LEVERS = {
     'epochs-20':           Recipe("20 epochs, the best kept (longer training)", dict(epochs=20), costs_time=True),
     'r-drop':              Recipe("R-Drop, alpha 1: two forward passes per batch", callbacks=('RDrop',), costs_time=True),
     **{f'normalize-{n}': Recipe(f"tweets normalized in the tokenizer: {n} ({NORMALIZATION_NOTES[n]})", dict(normalize=n))
-       for n in NORMALIZATIONS if n != 'none'},
+       for n in NORMALIZATIONS},   # normalize-none: the raw text, now that the default normalizes (the 'default' runs of
+                                    # bench/results/normalize-runs.jsonl were made when the default was the raw text)
 }
 SINGLE = [k for k in LEVERS if k not in ('default', 'epochs-6') and not k.startswith('normalize-')]   # candidates for the combined recipe (the quality issue's)
 PEERS = {'setfit': Recipe("SetFit: the sentence-transformer body tuned on pairs of training tweets, then logistic regression"),

@@ -3,9 +3,10 @@ architecture, the main job, and Hugging Face's Trainer with its defaults and wit
 
     python bench/train_speed.py --json bench/results/train-speed.json     # all five (about 20 minutes on 2 cores)
     python bench/train_speed.py --only seed-recipe project-bert-base      # some of them
-    python bench/train_speed.py --only main-job trainer-best trainer-defaults main-job-normalized trainer-best-normalized \
-        --normalize trim-replies --json bench/results/train-speed-normalized.json   # where a normalization's gain comes from
-    (the same with --epochs 1 and bench/results/train-speed-1-epoch.json: the fixed cost of a whole process)
+    python bench/train_speed.py --only main-job main-job-raw trainer-best trainer-best-normalized \
+        --json bench/results/train-speed-normalized.json                # where the tweet normalization's gain comes from
+    python bench/train_speed.py --only main-job main-job-raw trainer-best trainer-best-normalized trainer-defaults \
+        --epochs 1 --json bench/results/train-speed-1-epoch.json        # one epoch: the fixed cost of a whole process
 
 Every configuration runs in a child process of its own, so each gets a clean start and its own peak memory.
 bert-base-uncased cannot be downloaded here, so both bert-base rows use its architecture (`BertConfig()`: 12 layers,
@@ -19,6 +20,7 @@ on the seed's split (main job: when its epoch line is printed; Trainer: its `on_
 import argparse, json, os, re, subprocess, sys, tempfile, time
 from pathlib import Path
 from common import machine, write_json
+from smile_nb.settings import DEFAULTS
 
 CONFIGS = {
     'seed-recipe':       "seed tutorial: bert-base arch, pad to 256, batch 4, fp32, random order",
@@ -26,10 +28,10 @@ CONFIGS = {
     'main-job':          "main job `smile-nb-train` as the README runs it (MiniLM-L6, 10 epochs)",
     'trainer-defaults':  "HF Trainer on the default model: its defaults (batch 8, fp32, random order), 10 epochs",
     'trainer-best':      "HF Trainer on the default model: group_by_length, batch 32, bf16 where native (else fp32), 10 epochs",
-    'main-job-normalized':     "the main job with --normalize NAME (the tweets' mentions and links as placeholders, ...)",
-    'trainer-best-normalized': "HF Trainer's best settings on the same normalized text (the normalizing tokenizer)",
+    'main-job-raw':            "the main job with --normalize none: the raw text, as before the tweet normalization",
+    'trainer-best-normalized': "HF Trainer's best settings on the text as --normalize NAME rewrites it (default: the main job's)",
 }
-NORMALIZED = ('main-job-normalized', 'trainer-best-normalized')   # run only with --normalize NAME
+NORMALIZED = ('main-job-raw', 'trainer-best-normalized')   # where the gain comes from; run when a normalization is named or the default
 
 def seed_recipe(steps:int) -> dict:
     "The seed's loop: padded TensorDataset, RandomSampler, batch 4, AdamW 1e-5, linear schedule, clip 1.0, fp32."
@@ -135,7 +137,8 @@ def run_child(name:str, a) -> dict:
         main = name.startswith('main-job')
         cmd = (['smile-nb-train', '--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if main else
                [sys.executable, __file__, '--child', name, '--work', d, '--seed-steps', str(a.seed_steps), '--epochs', str(a.epochs)])
-        if name in NORMALIZED: cmd += ['--normalize', a.normalize]
+        if name == 'main-job-raw': cmd += ['--normalize', 'none']
+        if name == 'trainer-best-normalized': cmd += ['--normalize', a.normalize]
         if not main: cmd += ['--launched', repr(time.time())]
         t, lines, stamps = time.perf_counter(), [], []
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE if main else None, stderr=subprocess.DEVNULL, text=True,
@@ -153,16 +156,15 @@ def run_child(name:str, a) -> dict:
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--only', nargs='+', choices=list(CONFIGS), default=None, help='these configurations (default: all; the normalized two need --normalize)')
-    p.add_argument('--normalize', default=None, help='a tweet normalization (smile_nb.data.NORMALIZATIONS): adds the main job and the Trainer on the normalized text')
+    p.add_argument('--only', nargs='+', choices=list(CONFIGS), default=None, help='these configurations (default: all that apply)')
+    p.add_argument('--normalize', default=DEFAULTS.normalize, help="the Trainer's normalized text (smile_nb.data.NORMALIZATIONS; default: the main job's)")
     p.add_argument('--seed-steps', type=int, default=25, help='timed steps of the seed recipe (4 tweets each)')
     p.add_argument('--epochs', type=int, default=10, help='epochs of the main job and the Trainer runs (10 for the published table)')
     p.add_argument('--json', help='also write the results to this file')
     p.add_argument('--child', choices=list(CONFIGS), help=argparse.SUPPRESS); p.add_argument('--work', help=argparse.SUPPRESS)
     p.add_argument('--launched', type=float, help=argparse.SUPPRESS)
     a = p.parse_args()
-    a.only = a.only or [k for k in CONFIGS if a.normalize or k not in NORMALIZED]
-    if any(k in NORMALIZED for k in a.only) and not a.normalize: p.error('the normalized configurations need --normalize NAME')
+    a.only = a.only or [k for k in CONFIGS if a.normalize != 'none' or k not in NORMALIZED]
     if a.child:
         work = Path(a.work)
         r = {'seed-recipe': lambda: seed_recipe(a.seed_steps), 'project-bert-base': lambda: project_bert_base(work),
@@ -192,10 +194,8 @@ if __name__ == '__main__':
         print(f"main job / Trainer best: {summary['throughput_ratio']:.2f}x tweets/s, {summary['wall_ratio']:.2f}x less wall time; "
               f"first epoch with weighted F1 >= {QUALITY}: " + ', '.join('never' if x is None else f'{x:.0f} s' for x in reversed(q))
               + (f" ({summary['time_to_quality_ratio']:.2f}x)" if summary['time_to_quality_ratio'] else ''))
-    if 'main-job-normalized' in rows and 'trainer-best' in rows:   # a Trainer user runs the raw text
-        m, b = rows['main-job-normalized'], rows['trainer-best']
-        summary['normalized'] = dict(normalize=a.normalize, throughput_ratio=m['tweets_per_second'] / b['tweets_per_second'],
-                                     wall_ratio=b['wall_seconds'] / m['wall_seconds'])
-        print(f"main job --normalize {a.normalize} / Trainer best on the raw text: {summary['normalized']['wall_ratio']:.2f}x less wall time")
+    if 'main-job-raw' in rows and 'main-job' in rows:
+        summary['raw_wall_ratio'] = rows['main-job-raw']['wall_seconds'] / rows['main-job']['wall_seconds']
+        print(f"main job / the same on the raw text: {summary['raw_wall_ratio']:.2f}x less wall time")
     write_json(a.json, dict(command='python bench/train_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), normalize=a.normalize,
                             results=rows, summary=summary))

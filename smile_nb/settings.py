@@ -29,7 +29,7 @@ class TrainSettings:
     warmup:int|float=0.1 # learning-rate warmup: a number of steps (int) or a share of all steps (float < 1)
     weight_decay:float=0.01 # AdamW's decoupled weight decay for weight matrices
     seed:int=17 # seeds Python, NumPy, torch and the batch order
-    normalize:str='none' # how the tokenizer rewrites each tweet first: none, placeholders (mentions -> @user, links -> http), entities (also &amp; -> &) or trim-replies (also a reply's opening mentions dropped); saved in tokenizer.json
+    normalize:str='placeholders' # how the tokenizer rewrites each tweet first: placeholders (mentions -> @user, links -> http), entities (also &amp; -> &), trim-replies (also a reply's opening mentions dropped) or none (the raw text); saved in tokenizer.json
     max_length:int=256 # token cap per tweet; the saved model predicts with the same cap
     precision:str='auto' # auto, fp32, bf16 or fp16 (auto: bf16 where the device computes it natively, else fp32)
     class_weights:bool=False # weight the loss by inverse class frequency

@@ -95,6 +95,7 @@ class Run:
     loss:torch.Tensor=None # its loss; an `after_loss` callback may replace it before the backward pass
     val_logits:np.ndarray=None # the last validation's logits, adjusted as the saved model gives them
     val_targets:np.ndarray=None # and the validation labels
+    best_val:tuple=None # the best epoch's validation logits and labels, kept so that `finish` need not validate again
     metrics:dict=None # what `finish` wrote to metrics.json
 
     def __call__(self, event:str):
@@ -238,7 +239,7 @@ def save_best(run:'Run'):
 def keep_best(run:'Run') -> bool:
     "Is the epoch just validated the best so far by `settings.select`? If so, remember it and save its model."
     if best_epoch(run.history, run.settings.select) != len(run.history): return False   # not better (a tie keeps the earlier epoch)
-    run.best_epoch = run.epoch
+    run.best_epoch, run.best_val = run.epoch, (run.val_logits, run.val_targets)
     if run.out is not None: save_best(run)
     return True
 
@@ -250,7 +251,8 @@ def save_checkpoint(run:'Run'):
     acc.save_state(str(tmp))   # weights, optimizer, schedule and the random states of Python, NumPy and torch
     if acc.is_main_process:
         state = dict(epoch=run.epoch, history=run.history, best_epoch=run.best_epoch,
-                     train_seconds=run.train_seconds, settings=asdict(run.settings))
+                     train_seconds=run.train_seconds, settings=asdict(run.settings),
+                     best_val=None if run.best_val is None else [np.asarray(a).tolist() for a in run.best_val])   # exact: float32 values fit a JSON float
         with atomic_write(tmp/'state.json', 'w') as f: json.dump(state, f, indent=1)
     _swap_in(acc, tmp, run.out/'last')
 
@@ -277,6 +279,7 @@ def load_checkpoint(run:'Run'):
                          "start the run again with --overwrite") from None
     run.history, run.best_epoch, run.train_seconds = state['history'], state['best_epoch'], state['train_seconds']
     run.epoch = state['epoch']
+    if state.get('best_val'): run.best_val = (np.asarray(state['best_val'][0], dtype=np.float32), np.asarray(state['best_val'][1]))
 
 # %% ../nbs/09_train.ipynb #0f2ef218
 LOCK = '.smile-nb.lock'   # in the output folder while a run writes there
@@ -382,10 +385,13 @@ def plot_history(h:pd.DataFrame, # one row per epoch, as in `history.csv`
 
 # %% ../nbs/09_train.ipynb #87d7302e
 def finish(run:'Run') -> dict:
-    "Evaluate the best epoch's model, then replace `run.out` with it, the tokenizer, `metrics.json`, the history and plots; then `after_finish`."
-    # the best epoch's weights, evaluated again: metrics.json holds this model's numbers
-    with quiet_transformers(): best = AutoModelForSequenceClassification.from_pretrained(run.out/'best')
-    val_loss, logits, y = validate(run.accelerator.prepare(best), run.val_dl, run.accelerator)
+    "Score the best epoch's model (its kept validation), then replace `run.out` with it, the tokenizer, `metrics.json`, the history and plots; then `after_finish`."
+    if run.best_val is not None:   # the best epoch's validation, kept since it ran: the saved model's numbers without running it again
+        logits, y = run.best_val
+        val_loss = F.cross_entropy(torch.from_numpy(np.asarray(logits)), torch.from_numpy(np.asarray(y)).long()).item()
+    else:   # a checkpoint written before the logits were kept in it: the best epoch's weights, evaluated again
+        with quiet_transformers(): best = AutoModelForSequenceClassification.from_pretrained(run.out/'best')
+        val_loss, logits, y = validate(run.accelerator.prepare(best), run.val_dl, run.accelerator)
     m = evaluate_logits(logits, y, run.labels)
     s, h, n = run.settings, pd.DataFrame(run.history), run.n_train
     metrics = dict(weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'], val_loss=val_loss,
