@@ -2,7 +2,7 @@
 against `transformers.pipeline` on the same saved model.
 
     python bench/predict_speed.py [MODEL_DIR] --json bench/results/predict-speed.json   # MODEL_DIR: the default model folder
-    python bench/predict_speed.py models/smile-minilm-trim-replies --raw models/smile-minilm --json bench/results/predict-speed-normalized.json
+    python bench/predict_speed.py MODEL_DIR --raw RAW_MODEL_DIR --json bench/results/predict-speed-normalized.json
 
 `--raw DIR` adds, in the same rounds, `smile-nb-predict` and the pipeline on a model trained on the raw text, so that a
 folder whose tokenizer normalizes the tweets is measured against the raw one in one run.
