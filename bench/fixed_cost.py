@@ -1,7 +1,7 @@
 """Where a training run's time goes outside the epochs: `smile-nb-train --epochs 1` as a user runs it, phase by phase.
 
     python bench/fixed_cost.py --json bench/results/fixed-cost.json                  # the command as it is now
-    python bench/fixed_cost.py --before dac402c --json bench/results/fixed-cost.json # and as it was at a commit, in turns
+    python bench/fixed_cost.py --before a88fd79 --json bench/results/fixed-cost.json # and as it was at a commit, in turns
 
 Each run is a fresh process that imports what `smile-nb-train` imports and calls its function with `--epochs 1`, the
 package's own functions wrapped by a clock (nothing in smile_nb is changed): imports, then prepare's steps (device,
@@ -28,7 +28,7 @@ CLOCKED = [('smile_nb.train', 'Accelerator', 'prepare: device (Accelerator)'),
            ('smile_nb.export', 'onnx_file', 'ONNX export (and its check)'), ('smile_nb.card', 'write_model_card', 'model card')]
 
 def clock(fn, phase:str, acc:dict):
-    "`fn`, adding the seconds of each call to `acc[phase]` (outermost calls only, so nothing is counted twice)."
+    "`fn`, adding the seconds of each call to `acc[phase]` (a phase that calls another, such as finish, includes its time)."
     import functools
     @functools.wraps(fn)
     def timed(*a, **k):
@@ -46,8 +46,7 @@ def child(out:str):
     acc['imports'] = time.perf_counter() - T0
     for mod, name, phase in CLOCKED:
         m = importlib.import_module(mod)
-        if hasattr(m, name): setattr(m, name, clock(getattr(m, name), phase, acc))
-    import smile_nb.export, smile_nb.card   # the callbacks look the functions up in their modules, so the wrappers are what they call
+        if hasattr(m, name): setattr(m, name, clock(getattr(m, name), phase, acc))   # callers look the name up in the module: they get the wrapper
     t = time.perf_counter()
     sys.argv = ['smile-nb-train', '--epochs', '1', '--out', out]
     smile_nb_train()

@@ -1,6 +1,6 @@
 """Does int8 cost F1? fp32 ONNX against int8 ONNX, for models trained on splits that played no part in choosing the quantization.
 
-    python bench/int8_quality.py --train 1 2 3 --json bench/results/int8-pooled.json   # the rule that decides `auto` (trains 3 models)
+    python bench/int8_quality.py --train 1 2 3 --json bench/results/int8-pooled.json   # the rule int8 must pass to become `auto` (trains 3 models)
     python bench/int8_quality.py models/split-1:1 models/split-2:2 models/split-3:3 --json bench/results/int8-pooled.json   # the same, trained
 
 Each argument is MODEL_DIR:SPLIT_SEED, the `seed` of `split_smile` the model was trained with (17 is the seed's

@@ -3,7 +3,7 @@ architecture, the main job, and Hugging Face's Trainer with its defaults and wit
 
     python bench/train_speed.py --json bench/results/train-speed.json     # all five (about 20 minutes on 2 cores)
     python bench/train_speed.py --only seed-recipe project-bert-base      # some of them
-    python bench/train_speed.py --only main-job main-job-raw trainer-best trainer-best-normalized \
+    python bench/train_speed.py --only seed-recipe main-job main-job-raw trainer-best trainer-best-normalized \
         --json bench/results/train-speed-normalized.json                # where the tweet normalization's gain comes from
     python bench/train_speed.py --only main-job main-job-raw trainer-best trainer-best-normalized trainer-defaults \
         --epochs 1 --json bench/results/train-speed-1-epoch.json        # one epoch: the fixed cost of a whole process
@@ -31,7 +31,7 @@ CONFIGS = {
     'main-job-raw':            "the main job with --normalize none: the raw text, as before the tweet normalization",
     'trainer-best-normalized': "HF Trainer's best settings on the text as --normalize NAME rewrites it (default: the main job's)",
 }
-NORMALIZED = ('main-job-raw', 'trainer-best-normalized')   # where the gain comes from; run when a normalization is named or the default
+NORMALIZED = ('main-job-raw', 'trainer-best-normalized')   # where the gain comes from: run by default unless --normalize is none
 
 def seed_recipe(steps:int) -> dict:
     "The seed's loop: padded TensorDataset, RandomSampler, batch 4, AdamW 1e-5, linear schedule, clip 1.0, fp32."
