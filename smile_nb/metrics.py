@@ -97,16 +97,21 @@ def plot_confusion(preds, # logits, one row per example
 # %% ../nbs/08_metrics.ipynb #d2388f4a
 @torch.no_grad()
 def validate(model, # returns an object with `.logits` (a transformers classifier)
-             loader, # batches: dicts of tensors with `labels`
+             loader, # batches: dicts of tensors with `labels`, and optionally `position` (each example's place in the dataset)
              accelerator=None # Accelerate's, to gather the logits of every process; None for one process
             ) -> tuple:
-    "Mean cross-entropy, logits and labels of `model` over `loader`."
+    "Mean cross-entropy, logits and labels of `model` over `loader`, in the dataset's order where batches give `position`."
     model.eval()
-    logits, labels = [], []
+    logits, labels, places = [], [], []
     for batch in loader:
-        out = model(**{k: v for k, v in batch.items() if k != 'labels'}).logits.float()
-        if accelerator is not None: out, y = accelerator.gather_for_metrics((out, batch['labels']))
-        else: y = batch['labels']
-        logits.append(out.cpu()); labels.append(y.cpu())
+        batch = dict(batch); y = batch.pop('labels'); pos = batch.pop('position', None)
+        out = model(**batch).logits.float()
+        got = (out, y) if pos is None else (out, y, pos)
+        if accelerator is not None: got = accelerator.gather_for_metrics(got)
+        logits.append(got[0].cpu()); labels.append(got[1].cpu())
+        if pos is not None: places.append(got[2].cpu())
     logits, labels = torch.cat(logits), torch.cat(labels)
+    if places:   # back to the dataset's order, each example once
+        _, first = np.unique(torch.cat(places).numpy(), return_index=True)
+        logits, labels = logits[first], labels[first]
     return F.cross_entropy(logits, labels).item(), logits.numpy(), labels.numpy()
