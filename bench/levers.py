@@ -60,6 +60,7 @@ LEVERS = {
     'no-dropout':             (lambda: [Dropout(0.0, 'all')], "no dropout anywhere"),
     'no-dropout-freeze-word-embeddings': (lambda: [Dropout(0.0, 'all'), FreezeWordEmbeddings()], "no dropout, word embeddings frozen"),
     'freeze-word-embeddings-eager-attention': (lambda: [FreezeWordEmbeddings(), Attention('eager')], "word embeddings frozen, eager attention"),
+    'freeze-1-layer':         (lambda: [FreezeBottom(1)], "embeddings and bottom 1 of 6 layers frozen, in inference mode"),
     'freeze-2-layers':        (lambda: [FreezeBottom(2)], "embeddings and bottom 2 of 6 layers frozen, in inference mode"),
     'freeze-3-layers':        (lambda: [FreezeBottom(3)], "embeddings and bottom 3 of 6 layers frozen, in inference mode"),
     'compile':                (lambda: [], "torch.compile(dynamic=True) of the model; compile time in the first round"),

@@ -3,6 +3,7 @@
     python bench/quality.py --weights none --json bench/results/quality-default.json                   # the default, 5 seeds
     python bench/quality.py --weights none --reshuffle 42 --json bench/results/quality-reshuffled.json # on a reshuffled split
     python bench/quality.py --weights none --normalize entities --json bench/results/quality-entities.json   # another tweet normalization
+    python bench/quality.py --weights none --lever freeze-2-layers --json bench/results/quality-freeze-2.json   # a lever of bench/levers.py on top of the default
 
     python bench/quality.py --json bench/results/quality.json          # the published table: 5 seeds x {none, balanced}
     python bench/quality.py --seeds 17 --weights none                  # one run
@@ -38,13 +39,19 @@ def split_data(a):
     from smile_nb.split import split_smile
     return split_smile(load_smile(a.data).sample(frac=1, random_state=a.reshuffle))
 
+def lever_callbacks(name:str=None) -> list:
+    "The callbacks of the lever `name` of bench/levers.py (none for None): a change of the run on top of the default recipe."
+    if name is None: return []
+    from levers import LEVERS
+    return LEVERS[name][0]()
+
 def run(seed:int, weighted:bool, a, kw:dict) -> dict:
     "One run of the recipe into a temporary folder: its best epoch's figures, and the same run's without the logit adjustment."
     cb = Unadjusted()
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         m = train(split_data(a), Path(d)/'m', model=a.model, seed=seed, precision=a.precision, class_weights=weighted,
-                  progress=False, log=lambda *x: None, callbacks=[cb], **kw)
+                  progress=False, log=lambda *x: None, callbacks=[cb, *lever_callbacks(a.lever)], **kw)
         wall = time.perf_counter() - t
     return dict(seed=seed, class_weights=weighted, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
                 best_epoch=m['best_epoch'], train_seconds=m['train_seconds'], samples_per_second=m['train_samples_per_second'],
@@ -79,11 +86,12 @@ if __name__ == '__main__':
     p.add_argument('--logit-adjust', type=float, help='tau of the logit adjustment (default: the default recipe\'s)')
     p.add_argument('--normalize', help="the tweet normalization (default: the default recipe's)")
     p.add_argument('--reshuffle', type=int, help="shuffle the CSV's rows with this seed before the seed's split")
+    p.add_argument('--lever', help="a lever of bench/levers.py applied on top of the default recipe (e.g. freeze-2-layers)")
     p.add_argument('--model', default=None); p.add_argument('--data', default=None)
     p.add_argument('--json', help='also write the results to this file')
     a = p.parse_args()
     kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, logit_adjust=a.logit_adjust, normalize=a.normalize).items() if v is not None}
-    out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, results={})
+    out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, lever=a.lever, results={})
     for weighted in {'none': [False], 'balanced': [True], 'both': [False, True]}[a.weights]:
         name = 'class weights' if weighted else 'no class weights'
         out['results'][name] = weighting(name, weighted, a, kw)
