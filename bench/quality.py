@@ -3,6 +3,7 @@
     python bench/quality.py --weights none --json bench/results/quality-default.json                   # the default, 5 seeds
     python bench/quality.py --weights none --reshuffle 42 --json bench/results/quality-reshuffled.json # on a reshuffled split
     python bench/quality.py --weights none --normalize entities --json bench/results/quality-entities.json   # another tweet normalization
+    python bench/quality.py --weights none --multi-label soft --json bench/results/quality-multilabel-soft.json   # the file's multi-label rows in training
     python bench/quality.py --weights none --lever freeze-2-layers --json bench/results/quality-freeze-2.json   # a lever of bench/levers.py on top of the default
 
     python bench/quality.py --json bench/results/quality.json          # the published table: 5 seeds x {none, balanced}
@@ -35,9 +36,13 @@ def without_adjustment(cb:Unadjusted) -> dict:
 def split_data(a):
     "The SMILE CSV as `train` reads it, or, with --reshuffle, its rows shuffled with that seed and then split the seed's way."
     if a.reshuffle is None: return a.data
-    from smile_nb.data import load_smile
+    from smile_nb.data import find_data, read_smile, preprocess
     from smile_nb.split import split_smile
-    return split_smile(load_smile(a.data).sample(frac=1, random_state=a.reshuffle))
+    raw = read_smile(find_data(a.data))
+    df = split_smile(preprocess(raw).sample(frac=1, random_state=a.reshuffle))
+    if a.multi_label in (None, 'none'): return df
+    from smile_nb.left_out import add_multilabel
+    return add_multilabel(df, raw, a.multi_label)   # the multi-label rows that repeat none of this split's validation tweets
 
 def lever_callbacks(name:str=None) -> list:
     "The callbacks of the lever `name` of bench/levers.py (none for None): a change of the run on top of the default recipe."
@@ -56,7 +61,7 @@ def run(seed:int, weighted:bool, a, kw:dict) -> dict:
     return dict(seed=seed, class_weights=weighted, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
                 best_epoch=m['best_epoch'], train_seconds=m['train_seconds'], samples_per_second=m['train_samples_per_second'],
                 wall_seconds=wall, per_class=per_class_rows(m['per_class']), precision=m['precision'],
-                logit_adjust=m['settings']['logit_adjust'], normalize=m['settings']['normalize'], unadjusted=without_adjustment(cb))
+                logit_adjust=m['settings']['logit_adjust'], normalize=m['settings']['normalize'], multi_label=m['settings'].get('multi_label', 'none'), n_train=m.get('n_train'), unadjusted=without_adjustment(cb))
 
 def weighting(name:str, weighted:bool, a, kw:dict) -> dict:
     "Every seed's run with or without class weights, printed as it ends; then their summary and per-class tables."
@@ -86,11 +91,12 @@ if __name__ == '__main__':
     p.add_argument('--logit-adjust', type=float, help='tau of the logit adjustment (default: the default recipe\'s)')
     p.add_argument('--normalize', help="the tweet normalization (default: the default recipe's)")
     p.add_argument('--reshuffle', type=int, help="shuffle the CSV's rows with this seed before the seed's split")
+    p.add_argument('--multi-label', help="the file's multi-label rows in training: none, soft or rarer (default: the default recipe's)")
     p.add_argument('--lever', help="a lever of bench/levers.py applied on top of the default recipe (e.g. freeze-2-layers)")
     p.add_argument('--model', default=None); p.add_argument('--data', default=None)
     p.add_argument('--json', help='also write the results to this file')
     a = p.parse_args()
-    kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, logit_adjust=a.logit_adjust, normalize=a.normalize).items() if v is not None}
+    kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, logit_adjust=a.logit_adjust, normalize=a.normalize, multi_label=a.multi_label).items() if v is not None}
     out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, lever=a.lever, results={})
     for weighted in {'none': [False], 'balanced': [True], 'both': [False, True]}[a.weights]:
         name = 'class weights' if weighted else 'no class weights'

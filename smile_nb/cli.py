@@ -56,16 +56,23 @@ def data_summary(path=None, # the CSV; `None` looks where `find_data` looks
                  seed:int=17, # `random_state` of the split
                  rare:str='error' # a class with < 2 tweets: 'error' or 'train', as in `split_smile`
                 ) -> dict:
-    "Counts before and after preprocessing, label ids and per-class split sizes, as plain dicts."
+    "Counts before and after preprocessing, label ids, per-class split sizes and what each `--multi-label` adds, as plain dicts."
     from smile_nb.data import read_smile, find_data, preprocess, label_dict
     from smile_nb.split import split_smile, split_counts
+    from smile_nb.left_out import MULTI_LABEL, add_multilabel, training_counts, repeats
     raw = read_smile(find_data(path))
     df = split_smile(preprocess(raw), test_size=test_size, seed=seed, rare=rare)
     sc = split_counts(df)
+    added = {how: add_multilabel(df, raw, how) for how in MULTI_LABEL}
+    nocode = raw.text[raw.category == 'nocode']
     return {'raw_counts': {k: int(v) for k, v in raw.category.value_counts().items()},
             'counts': {k: int(v) for k, v in df.category.value_counts().items()},
             'label_dict': {k: int(v) for k, v in label_dict(df).items()},
-            'split': {side: {k: int(v) for k, v in sc[side].items()} for side in ('train', 'val')}}
+            'split': {side: {k: int(v) for k, v in sc[side].items()} for side in ('train', 'val')},
+            'multi_label': {how: {k: round(float(v), 3) for k, v in training_counts(f).items()} for how, f in added.items()},
+            'left_out': {'multi_label_rows': int(raw.category.str.contains('|', regex=False).sum()),
+                         'multi_label_repeats_of_validation': added['soft'].attrs['repeats_left_out'], 'nocode': len(nocode),
+                         'nocode_repeats_of_validation': int(repeats(nocode, df.text[df.data_type == 'val']).sum())}}
 
 # %% ../nbs/12_cli.ipynb #072625f0
 @command
@@ -85,6 +92,11 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
         t = pd.DataFrame({'label': s['label_dict'], 'tweets': s['counts'], 'train': s['split']['train'], 'val': s['split']['val']})
         print(t.to_string())
         print(f"\ntrain {sum(s['split']['train'].values())} / validation {sum(s['split']['val'].values())}")
+        lo = s['left_out']
+        print(f"\nleft out: {lo['multi_label_rows']} multi-label rows ({lo['multi_label_repeats_of_validation']} repeat a validation tweet and are never used), "
+              f"{lo['nocode']} nocode (unlabelled; {lo['nocode_repeats_of_validation']} repeat a validation tweet)")
+        print("training examples per class with each smile-nb-train --multi-label (soft counts each row's shares; validation stays as above):")
+        print(pd.DataFrame(s['multi_label']).T.to_string())
 
 # %% ../nbs/12_cli.ipynb #e9762bfe
 def _default_out(model:str=None # what --model names

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification
 from .core import SmileError, DEFAULT_OUT, atomic_write, atomic_dir, recover_dir, replace_dir
 from .device import choose_precision
-from .data import load_smile, preprocess, toy_smile, label_dict as get_label_dict
+from .data import find_data, read_smile, preprocess, toy_smile, label_dict as get_label_dict
 from .split import split_smile
 from .encode import DEFAULT_MODEL, load_tokenizer, save_tokenizer, encode_split
 from .model import load_model, quiet_transformers, freeze_embeddings, reinit_layers, add_logit_offset
@@ -91,6 +91,7 @@ class Run:
     train_seconds:float=0.0 # time in training passes, summed over epochs and resumes
     batch:dict=None # the batch being trained on, without its labels (`one_batch`)
     targets:torch.Tensor=None # its labels
+    soft_targets:torch.Tensor=None # its soft targets (a probability per class) when the training data has them, else None
     logits:torch.Tensor=None # the model's logits for it, in fp32
     loss:torch.Tensor=None # its loss; an `after_loss` callback may replace it before the backward pass
     val_logits:np.ndarray=None # the last validation's logits, adjusted as the saved model gives them
@@ -125,7 +126,17 @@ def prepare(settings:TrainSettings, # what to train, already checked
     log(f"device: {accelerator.device.type} ({group}), precision: {precision}")
     set_seed(s.seed)
     # the split data, cut to `train_subset` training tweets for quick checks
-    df = data if isinstance(data, pd.DataFrame) else split_smile(load_smile(data))
+    if isinstance(data, pd.DataFrame):
+        df = data
+        if s.multi_label != 'none' and 'added' not in df:
+            raise SmileError(f"multi_label={s.multi_label!r} needs the file's multi-label rows: pass the CSV, or a frame from smile_nb.left_out.add_multilabel")
+    else:
+        raw = read_smile(find_data(data))
+        df = split_smile(preprocess(raw))   # the seed's split of the single-emotion tweets, whatever is added to training below
+        if s.multi_label != 'none':
+            from .left_out import add_multilabel, describe_added
+            df = add_multilabel(df, raw, s.multi_label)
+            log(describe_added(df))
     if s.train_subset:
         train = df[df.data_type == 'train']
         df = df[(df.data_type == 'val') | df.index.isin(train.sample(min(s.train_subset, len(train)), random_state=s.seed).index)]
@@ -155,14 +166,15 @@ def batch_loss(run:'Run', # the run: its class weights and label smoothing
                logits:torch.Tensor # logits for the batch in `run.targets`, in fp32
               ) -> torch.Tensor:
     "The loss the run trains on: cross-entropy of `logits` against `run.targets`, weighted by class and smoothed as the settings say."
-    return F.cross_entropy(logits, run.targets, weight=run.loss_weight, label_smoothing=run.settings.label_smoothing)
+    target = run.targets if run.soft_targets is None else run.soft_targets   # cross_entropy takes class ids or probabilities
+    return F.cross_entropy(logits, target, weight=run.loss_weight, label_smoothing=run.settings.label_smoothing)
 
 # %% ../nbs/09_train.ipynb #d9d553c0
 def one_batch(run:'Run', # the run whose model, optimizer and schedule to use
               batch:dict # a training batch, with its `labels`
              ) -> torch.Tensor:
     "One optimisation step on `batch`: forward, loss, backward, clipped gradients, update; the batch's loss."
-    run.batch = dict(batch); run.targets = run.batch.pop('labels')
+    run.batch = dict(batch); run.targets = run.batch.pop('labels'); run.soft_targets = run.batch.pop('soft_labels', None)
     # forward in the run's precision; the loss in fp32, weighted by class and smoothed if asked
     run.logits = run.model(**run.batch).logits.float()
     run.loss = batch_loss(run, run.logits)
