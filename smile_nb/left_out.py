@@ -77,7 +77,7 @@ def describe_added(df:pd.DataFrame # a frame from `add_multilabel`
     return (f"training data: {int((df.data_type == 'train').sum() - n)} tweets + {n} multi-label rows ({how}: {MULTI_LABEL.get(how, '')}); "
             f"{df.attrs.get('repeats_left_out', 0)} left out as repeats of validation tweets")
 
-# %% ../nbs/09a_left_out.ipynb #7e8f51e0
+# %% ../nbs/09a_left_out.ipynb #84ccdb46
 def training_counts(df:pd.DataFrame # a split frame, with or without what `add_multilabel` added
                    ) -> pd.Series:
     "Training examples per class, in label order; soft targets count their shares."

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification
 from .core import SmileError, DEFAULT_OUT, atomic_write, atomic_dir, recover_dir, replace_dir
 from .device import choose_precision
-from .data import find_data, read_smile, preprocess, toy_smile, label_dict as get_label_dict
+from .data import find_data, read_smile, load_smile, preprocess, toy_smile, label_dict as get_label_dict
 from .split import split_smile
 from .encode import DEFAULT_MODEL, load_tokenizer, save_tokenizer, encode_split
 from .model import load_model, quiet_transformers, freeze_embeddings, reinit_layers, add_logit_offset
