@@ -40,7 +40,7 @@ def multilabel_rows(raw:pd.DataFrame, # the frame from `read_smile`
     "The rows of `raw` whose category names several emotions, all of them in `labels`, each with the tuple of its `emotions`."
     m = raw[raw.category.str.contains('|', regex=False)]
     m = m.assign(emotions=m.category.str.split('|').map(tuple))
-    return m[m.emotions.map(lambda e: set(e) <= set(labels))]
+    return m[m.emotions.map(lambda e: set(e) <= set(labels)).astype(bool)]   # astype: an empty mask must still select rows, not columns
 
 # %% ../nbs/09a_left_out.ipynb #4b598065
 def _rarest(emotions, labels:dict, counts:pd.Series) -> int:
