@@ -1,8 +1,9 @@
-"""Choose how the file's multi-label rows enter training by cross-validation inside the seed's training tweets, 3 seeds a fold, with a rule fixed before any run.
+"""Choose how the tweets the tutorial leaves out enter training (multi-label rows as targets, unlabelled tweets for adapting the encoder) by cross-validation inside the seed's training tweets, 3 seeds a fold, with a rule fixed before any run.
 
     python bench/left_out.py --json bench/results/left-out-cv.json            # none, soft, rarer: 3 folds x 3 seeds each (27 runs)
     python bench/left_out.py --resume --json bench/results/left-out-cv.json   # carry on an interrupted grid (runs in --runs are kept)
     python bench/left_out.py --analyse --json bench/results/left-out-cv.json  # the tables and the choice from --runs alone
+    python bench/left_out.py --recipes none tsdae mlm --resume --json bench/results/adapt-cv.json   # adaptation, paired with the same none runs
     python bench/left_out.py --recipes none soft --folds 3 --seeds 17 --epochs 1 --train-subset 60 --runs /tmp/x.jsonl   # the machinery, quickly
 
 The protocol, fixed before the first run (the multi-label issue's "sharper protocol"):
@@ -10,7 +11,9 @@ The protocol, fixed before the first run (the multi-label issue's "sharper proto
 1. **Cross-validation (CV) inside the training split.** The seed's 1,258 training tweets go into 3 stratified folds
    (scikit-learn's `StratifiedKFold`, shuffled, random_state 17); the seed's 223 validation tweets take no part. Each
    recipe trains on two folds, for `soft` and `rarer` plus the file's multi-label rows that repeat no tweet of the held-out
-   fold (`add_multilabel`), with seeds 17, 18 and 19, picks its best epoch on the held-out fold as `train` does with
+   fold (`add_multilabel`); `tsdae` and `mlm` adapt the encoder first on the training folds' tweets and the file's
+   unlabelled and multi-label rows, none repeating a held-out tweet (`with_unlabelled`: one adaptation per fold, cached,
+   shared by its seeds); each with seeds 17, 18 and 19, picks its best epoch on the held-out fold as `train` does with
    its validation split, and is scored there. A run's CV score is weighted F1 + macro F1.
 2. **The rule.** For a recipe against `none`: its gain on a fold is the mean over the fold's 3 seeds of the paired
    difference in CV score (same fold, same seed). It replaces the default only if the mean gain over the folds is
@@ -26,7 +29,8 @@ from pathlib import Path
 import numpy as np
 from common import machine, per_class_rows, write_json
 
-RECIPES = ('none', 'soft', 'rarer')
+RECIPES = ('none', 'soft', 'rarer', 'tsdae', 'mlm')
+ADAPTED = ('tsdae', 'mlm')   # recipes that adapt the encoder (`--adapt`) rather than add training rows
 RULE = dict(min_weighted=-0.003, score='weighted_f1 + macro_f1', gain='mean over folds of the per-fold mean paired gain, > sd of the per-fold gains and > 0')
 
 def fold_frames(n_folds:int=3, data=None) -> tuple:
@@ -43,17 +47,20 @@ def fold_frames(n_folds:int=3, data=None) -> tuple:
 def cv_run(recipe:str, fold:int, seed:int, raw, frame, a) -> dict:
     "One CV run: train on the frame's training folds (with the multi-label rows `recipe` adds) and score the held-out fold."
     from smile_nb.left_out import add_multilabel
+    from smile_nb.adapt import with_unlabelled
     from smile_nb.train import train
-    df = add_multilabel(frame, raw, recipe)
+    df = with_unlabelled(frame, raw) if recipe in ADAPTED else add_multilabel(frame, raw, recipe)
+    how = dict(adapt=recipe) if recipe in ADAPTED else dict(multi_label=recipe)
     kw = {k: v for k, v in dict(epochs=a.epochs, train_subset=a.train_subset).items() if v is not None}
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
-        m = train(df, Path(d)/'m', seed=seed, multi_label=recipe, progress=False, log=lambda *x: None, **kw)
+        m = train(df, Path(d)/'m', seed=seed, progress=False, log=lambda *x: None, **how, **kw)
         wall = time.perf_counter() - t
     return dict(recipe=recipe, fold=fold, seed=seed, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
                 best_epoch=m['best_epoch'], n_train=m['n_train'], n_val=m['n_val'], added=int(df.added.sum()) if 'added' in df else 0,
                 repeats_left_out=df.attrs.get('repeats_left_out', 0), train_seconds=m['train_seconds'], wall_seconds=wall,
-                per_class=per_class_rows(m['per_class']))
+                per_class=per_class_rows(m['per_class']), **({} if 'adapt' not in m else dict(adapt_seconds=m['adapt']['seconds'],
+                adapt_cached=m['adapt']['cached'], adapt_texts=m['adapt']['texts'], adapt_key=m['adapt']['key'])))
 
 def read_runs(path) -> list:
     "The runs in the JSON-lines file `path` (none if it is missing)."
@@ -75,6 +82,9 @@ def analyse(runs:list, recipes=RECIPES) -> dict:
                  per_class={c: sum(r['per_class'][c][0] for r in rows) for c in rows[0]['per_class']},
                  support={c: sum(r['per_class'][c][1] for r in rows) for c in rows[0]['per_class']},
                  train_seconds=statistics.mean(r['train_seconds'] for r in rows))
+        if rec in ADAPTED:   # each fold's one-off adaptation, made by its first seed
+            o['adapt_seconds'] = {r['fold']: r['adapt_seconds'] for r in rows if not r['adapt_cached']}
+            o['adapt_texts'] = {r['fold']: r['adapt_texts'] for r in rows if not r['adapt_cached']}
         o['cv_score'][1] = statistics.stdev(map(cv_score, rows)) if len(rows) > 1 else 0.0
         if rec != 'none':
             pairs = [(r, by[('none', r['fold'], r['seed'])]) for r in rows if ('none', r['fold'], r['seed']) in by]

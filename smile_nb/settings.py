@@ -14,7 +14,7 @@ from .core import SmileError
 from .device import PRECISIONS
 
 # %% ../nbs/09_settings.ipynb #2b38840a
-SAVED_BEFORE = dict(freeze_embeddings=False, lr_decay=1.0, label_smoothing=0.0, reinit_layers=0, logit_adjust=0.0, normalize='none', multi_label='none')   # settings added later, as the runs written before them behaved
+SAVED_BEFORE = dict(freeze_embeddings=False, lr_decay=1.0, label_smoothing=0.0, reinit_layers=0, logit_adjust=0.0, normalize='none', multi_label='none', adapt='none')   # settings added later, as the runs written before them behaved
 SELECT = {'weighted_f1': max, 'macro_f1': max, 'accuracy': max, 'val_loss': min}   # metric: which way is better
 
 # %% ../nbs/09_settings.ipynb #13c4c76e
@@ -43,6 +43,7 @@ class TrainSettings:
     reinit_layers:int=0 # top encoder layers that start from fresh random weights instead of pretrained ones
     logit_adjust:float=1.0 # tau of the logit adjustment saved in the model: logits shifted by -tau x log(training share of each class); 0: none
     multi_label:str='none' # the file's multi-label rows in training: soft (the target shared by their emotions), rarer (their rarest emotion) or none (left out, as the seed); validation is always the seed's
+    adapt:str='none' # adapt the encoder to the file's tweets before fine-tuning: tsdae, mlm (masked-language modelling) or none; a one-off step, cached by a key of the texts and the recipe
 
     def check(self):
         "`self` if every setting is usable, else a `SmileError` naming the option as the command line spells it."
@@ -64,6 +65,8 @@ class TrainSettings:
         if self.normalize not in NORMALIZATIONS: raise SmileError(f"--normalize must be one of {', '.join(NORMALIZATIONS)}, got {self.normalize!r}")
         from smile_nb.left_out import MULTI_LABEL
         if self.multi_label not in MULTI_LABEL: raise SmileError(f"--multi-label must be one of {', '.join(MULTI_LABEL)}, got {self.multi_label!r}")
+        from smile_nb.adapt import ADAPT
+        if self.adapt not in ADAPT: raise SmileError(f"--adapt must be one of {', '.join(ADAPT)}, got {self.adapt!r}")
         if self.select not in SELECT: raise SmileError(f"--select must be one of {', '.join(SELECT)}, got {self.select!r}")
         return self
 
