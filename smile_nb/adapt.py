@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 from .core import SmileError, atomic_dir
 from .data import cache_dir
-from .encode import DEFAULT_MODEL, resolve_model
 from .left_out import tweet_key, repeats
 
 # %% ../nbs/09b_adapt.ipynb #8fbb51da
@@ -75,6 +74,7 @@ def adapt_key(how:str, # a key of `ADAPT_RECIPES`
               recipe:dict=None # the recipe; None: `ADAPT_RECIPES[how]`
              ) -> str:
     "A short hash of what decides an adapted encoder's weights."
+    from smile_nb.encode import DEFAULT_MODEL, resolve_model
     base = dict(model=model or DEFAULT_MODEL)
     src = Path(resolve_model(model))
     if model not in (None, DEFAULT_MODEL) and src.is_dir():   # a local folder: its weight files as they are now
@@ -183,8 +183,8 @@ def adapt_encoder(how:str, # 'tsdae' or 'mlm' (a key of `ADAPT_RECIPES`)
         info = json.loads((dest/'adapt.json').read_text())
         log(f"adapted encoder ({how}, {info['texts']} tweets, {info['seconds']:.0f} s when made): cached in {dest}")
         return dict(info, path=str(dest), cached=True)
-    import torch
     from smile_nb.device import choose_precision, default_device
+    from smile_nb.encode import DEFAULT_MODEL, resolve_model
     device = default_device()
     prec = {'fp16': 'fp32'}.get(choose_precision(precision, device), choose_precision(precision, device))
     log(f"adapting the encoder ({how}: {ADAPT[how]}) on {len(texts)} tweets, {r['epochs']} epoch(s), {prec}; cached in {dest}")
@@ -195,7 +195,8 @@ def adapt_encoder(how:str, # 'tsdae' or 'mlm' (a key of `ADAPT_RECIPES`)
     k = max(1, len(losses) // 10)
     info = dict(how=how, key=key, model=model or DEFAULT_MODEL, recipe=r, texts=len(texts), precision=prec, seconds=seconds,
                 loss_first=sum(losses[:k]) / k, loss_last=sum(losses[-k:]) / k, batches=len(losses))
-    with atomic_dir(dest) as tmp:
+    from smile_nb.model import quiet_transformers
+    with atomic_dir(dest) as tmp, quiet_transformers():   # no progress bar for the shard it writes
         obj.encoder.save_pretrained(tmp)
         (tmp/'adapt.json').write_text(json.dumps(info, indent=1))
     log(f"adapted in {seconds:.0f} s: loss {info['loss_first']:.3f} -> {info['loss_last']:.3f}")

@@ -56,10 +56,11 @@ def data_summary(path=None, # the CSV; `None` looks where `find_data` looks
                  seed:int=17, # `random_state` of the split
                  rare:str='error' # a class with < 2 tweets: 'error' or 'train', as in `split_smile`
                 ) -> dict:
-    "Counts before and after preprocessing, label ids, per-class split sizes and what each `--multi-label` adds, as plain dicts."
+    "Counts before and after preprocessing, label ids, per-class split sizes, what each `--multi-label` adds and what `--adapt` reads, as plain dicts."
     from smile_nb.data import read_smile, find_data, preprocess, label_dict
     from smile_nb.split import split_smile, split_counts
     from smile_nb.left_out import MULTI_LABEL, add_multilabel, training_counts, repeats
+    from smile_nb.adapt import adaptation_texts
     raw = read_smile(find_data(path))
     df = split_smile(preprocess(raw), test_size=test_size, seed=seed, rare=rare)
     sc = split_counts(df)
@@ -72,7 +73,8 @@ def data_summary(path=None, # the CSV; `None` looks where `find_data` looks
             'multi_label': {how: {k: round(float(v), 3) for k, v in training_counts(f).items()} for how, f in added.items()},
             'left_out': {'multi_label_rows': int(raw.category.str.contains('|', regex=False).sum()),
                          'multi_label_repeats_of_validation': added['soft'].attrs['repeats_left_out'], 'nocode': len(nocode),
-                         'nocode_repeats_of_validation': int(repeats(nocode, df.text[df.data_type == 'val']).sum())}}
+                         'nocode_repeats_of_validation': int(repeats(nocode, df.text[df.data_type == 'val']).sum())},
+            'adapt': adaptation_texts(df, raw)[1]}
 
 # %% ../nbs/12_cli.ipynb #072625f0
 @command
@@ -83,6 +85,7 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
                   json:bool=False): # print one JSON object instead of tables
     "Show the SMILE data as the tutorial prepares it: counts, label ids and the train/validation split."
     import json as _json, pandas as pd
+    from smile_nb.adapt import describe_texts
     with user_errors('smile-nb-data'):
         s = data_summary(data, test_size=test_size, seed=seed, rare=rare)
         if json: return print(_json.dumps(s))
@@ -97,6 +100,7 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
               f"{lo['nocode']} nocode (unlabelled; {lo['nocode_repeats_of_validation']} repeat a validation tweet)")
         print("training examples per class with each smile-nb-train --multi-label (soft counts each row's shares; validation stays as above):")
         print(pd.DataFrame(s['multi_label']).T.to_string())
+        print(f"\nsmile-nb-train --adapt tsdae|mlm first adapts the encoder on {describe_texts(s['adapt'])[len('adaptation texts: '):]}")
 
 # %% ../nbs/12_cli.ipynb #e9762bfe
 def _default_out(model:str=None # what --model names
