@@ -19,8 +19,10 @@ The protocol, fixed before the first run (the multi-label issue's "sharper proto
    difference in CV score (same fold, same seed). It replaces the default only if the mean gain over the folds is
    positive *and* larger than the standard deviation of the per-fold gains (the fold-to-fold spread), and its mean paired
    difference in weighted F1 is at least -0.003. If several pass, the largest mean gain wins; if none does, `none` stays.
-3. **The report, once:** `bench/quality.py --weights none --multi-label NAME` over seeds 17-21 on the seed's split and on
-   a reshuffled one (`--reshuffle 42`), paired by seed against the default's files; nothing in it feeds back into step 2.
+3. **The report, once:** `bench/quality.py --weights none --multi-label NAME` (or `--adapt NAME`) over seeds 17-21 on the
+   seed's split and on a reshuffled one (`--reshuffle 42`), paired by seed against the default's files; nothing in it
+   feeds back into step 2. The choice becomes the default only if its mean paired difference is at least -0.003 in
+   weighted F1 and -0.010 in macro F1 on both splits (the issue's tie).
 
 Every finished run is appended to `--runs` (JSON lines) as it ends; `--resume` keeps those and runs only the rest.
 """

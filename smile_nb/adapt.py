@@ -15,7 +15,7 @@ from typing import Callable
 from pathlib import Path
 import pandas as pd
 from .core import SmileError, atomic_dir
-from .data import cache_dir
+from .data import cache_dir, normalize_tweet
 from .left_out import tweet_key, repeats
 
 # %% ../nbs/09b_adapt.ipynb #8fbb51da
@@ -71,7 +71,8 @@ def delete_words(text:str, # a tweet
 def adapt_key(how:str, # a key of `ADAPT_RECIPES`
               texts:list, # the tweets it reads, in order
               model:str=None, # the base model as `train` is given it; None: the embedded default
-              recipe:dict=None # the recipe; None: `ADAPT_RECIPES[how]`
+              recipe:dict=None, # the recipe; None: `ADAPT_RECIPES[how]`
+              precision:str=None # the precision it trains in ('fp32', 'bf16'), which changes its weights
              ) -> str:
     "A short hash of what decides an adapted encoder's weights."
     from smile_nb.encode import DEFAULT_MODEL, resolve_model
@@ -79,7 +80,7 @@ def adapt_key(how:str, # a key of `ADAPT_RECIPES`
     src = Path(resolve_model(model))
     if model not in (None, DEFAULT_MODEL) and src.is_dir():   # a local folder: its weight files as they are now
         base['files'] = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in src.glob('*') if p.suffix in ('.safetensors', '.bin', '.json'))
-    h = hashlib.sha256(json.dumps(dict(base, how=how, recipe=recipe or ADAPT_RECIPES[how]), sort_keys=True).encode())
+    h = hashlib.sha256(json.dumps(dict(base, how=how, recipe=recipe or ADAPT_RECIPES[how], precision=precision), sort_keys=True).encode())
     for t in texts: h.update(t.encode() + b'\0')
     return h.hexdigest()[:16]
 
@@ -90,7 +91,7 @@ class Objective:
     module:object # the model (with its decoder or prediction head) that the optimizer trains
     step:Callable # a list of tweets -> the loss of that batch
     frozen:object # the word-embedding weight, left out of training as fine-tuning leaves it
-    encoder:object # the encoder inside `module`, saved with `save_pretrained`
+    encoder:Callable # () -> the encoder to save with `save_pretrained`: a plain `AutoModel` holding what was trained
 
 def fit_objective(obj:Objective, # what to train (`tsdae` or `masked_lm`)
                   texts:list, # the tweets to learn from
@@ -124,10 +125,11 @@ def tsdae(src:str, # the base model's folder or name, as `from_pretrained` takes
          ) -> Objective:
     "TSDAE on `src` (sentence-transformers' `DenoisingAutoEncoderLoss`, CLS pooling, our own deletion noise)."
     import torch
-    try: from sentence_transformers import SentenceTransformer
-    except ImportError: raise SmileError("--adapt tsdae needs sentence-transformers: pip install 'smile-nb[adapt]'") from None
-    from sentence_transformers.sentence_transformer.modules import Transformer, Pooling
-    from sentence_transformers.sentence_transformer.losses import DenoisingAutoEncoderLoss
+    try:
+        from sentence_transformers import SentenceTransformer
+        from sentence_transformers.sentence_transformer.modules import Transformer, Pooling
+        from sentence_transformers.sentence_transformer.losses import DenoisingAutoEncoderLoss
+    except ImportError: raise SmileError("--adapt tsdae needs sentence-transformers 6 or newer: pip install 'smile-nb[adapt]'") from None
     from smile_nb.model import quiet_transformers
     torch.manual_seed(r['seed'])
     with quiet_transformers():
@@ -138,7 +140,7 @@ def tsdae(src:str, # the base model's folder or name, as `from_pretrained` takes
     to = lambda f: {k: v.to(device) if hasattr(v, 'to') else v for k, v in f.items()}
     def step(batch):   # the noisy tweets encoded, the whole tweets rebuilt
         return loss([to(st.preprocess([delete_words(t, noise, r['deletion']) for t in batch])), to(st.preprocess(batch))], None)
-    return Objective(loss, step, st.transformers_model.get_input_embeddings().weight, st.transformers_model)
+    return Objective(loss, step, st.transformers_model.get_input_embeddings().weight, lambda: st.transformers_model)   # the pooler untouched: CLS pooling reads the hidden state
 
 # %% ../nbs/09b_adapt.ipynb #becf9741
 def masked_lm(src:str, # the base model's folder or name, as `from_pretrained` takes it
@@ -161,12 +163,19 @@ def masked_lm(src:str, # the base model's folder or name, as `from_pretrained` t
         hidden = base(input_ids=b['input_ids'], attention_mask=b['attention_mask']).last_hidden_state
         hit = b['labels'] != -100
         return F.cross_entropy(head(hidden[hit]).float(), b['labels'][hit])
-    return Objective(lm, step, lm.get_input_embeddings().weight, base)
+    def encoder():   # the masked-LM model's encoder has no pooler: the pretrained one, with the trained weights loaded into it
+        from transformers import AutoModel
+        with quiet_transformers(): full = AutoModel.from_pretrained(src)
+        left = full.load_state_dict(base.state_dict(), strict=False)
+        if left.unexpected_keys or any(not k.startswith('pooler.') for k in left.missing_keys): raise SmileError(f"the masked-LM encoder of {src} does not fit its AutoModel: {left}")
+        return full
+    return Objective(lm, step, lm.get_input_embeddings().weight, encoder)
 
 # %% ../nbs/09b_adapt.ipynb #948cac04
 def adapt_encoder(how:str, # 'tsdae' or 'mlm' (a key of `ADAPT_RECIPES`)
                   texts:list, # the tweets to learn from (`adaptation_texts`)
                   model:str=None, # the base model: a Hub name, a local folder, or None for the embedded default
+                  normalize:str='none', # the tweet normalization the fine-tuning will read (`--normalize`): the texts are read the same way
                   cache=None, # where adapted encoders are kept; None: `cache_dir()/'adapted'`
                   precision:str='auto', # 'auto', 'fp32' or 'bf16' (fp16 adapts in fp32)
                   recipe:dict=None, # overrides of `ADAPT_RECIPES[how]` (tests, experiments)
@@ -176,20 +185,21 @@ def adapt_encoder(how:str, # 'tsdae' or 'mlm' (a key of `ADAPT_RECIPES`)
     "The adapted encoder for `how` on `texts`, from the cache or trained now: its `path`, `key`, `seconds`, whether it was `cached`, and its losses."
     if how not in ADAPT_RECIPES: raise SmileError(f"--adapt must be one of {', '.join(ADAPT)}, got {how!r}")
     if not texts: raise SmileError("adaptation needs texts to read; got none")
-    r = dict(ADAPT_RECIPES[how], **(recipe or {}))
-    key = adapt_key(how, texts, model, r)
+    texts = [normalize_tweet(t, normalize) for t in texts]   # as the run's tokenizer will rewrite them, so the key covers it too
+    from smile_nb.device import choose_precision, default_device
+    from smile_nb.encode import DEFAULT_MODEL, resolve_model, hub_error
+    device, r = default_device(), dict(ADAPT_RECIPES[how], **(recipe or {}))
+    prec = {'fp16': 'fp32'}.get(choose_precision(precision, device), choose_precision(precision, device))   # bf16 where the CPU has it
+    key = adapt_key(how, texts, model, r, prec)
     dest = Path(cache or cache_dir()/'adapted')/f"{how}-{key}"
     if (dest/'adapt.json').is_file():
         info = json.loads((dest/'adapt.json').read_text())
         log(f"adapted encoder ({how}, {info['texts']} tweets, {info['seconds']:.0f} s when made): cached in {dest}")
         return dict(info, path=str(dest), cached=True)
-    from smile_nb.device import choose_precision, default_device
-    from smile_nb.encode import DEFAULT_MODEL, resolve_model
-    device = default_device()
-    prec = {'fp16': 'fp32'}.get(choose_precision(precision, device), choose_precision(precision, device))
     log(f"adapting the encoder ({how}: {ADAPT[how]}) on {len(texts)} tweets, {r['epochs']} epoch(s), {prec}; cached in {dest}")
-    t0 = time.perf_counter()
-    obj = {'tsdae': tsdae, 'mlm': masked_lm}[how](resolve_model(model), r, device)
+    t0, src = time.perf_counter(), resolve_model(model)
+    try: obj = {'tsdae': tsdae, 'mlm': masked_lm}[how](src, r, device)
+    except (OSError, ValueError) as e: raise hub_error(src, e) from None
     losses = fit_objective(obj, texts, r, device, prec, progress)
     seconds = time.perf_counter() - t0
     k = max(1, len(losses) // 10)
@@ -197,7 +207,7 @@ def adapt_encoder(how:str, # 'tsdae' or 'mlm' (a key of `ADAPT_RECIPES`)
                 loss_first=sum(losses[:k]) / k, loss_last=sum(losses[-k:]) / k, batches=len(losses))
     from smile_nb.model import quiet_transformers
     with atomic_dir(dest) as tmp, quiet_transformers():   # no progress bar for the shard it writes
-        obj.encoder.save_pretrained(tmp)
+        obj.encoder().save_pretrained(tmp)
         (tmp/'adapt.json').write_text(json.dumps(info, indent=1))
     log(f"adapted in {seconds:.0f} s: loss {info['loss_first']:.3f} -> {info['loss_last']:.3f}")
     return dict(info, path=str(dest), cached=False)
@@ -207,6 +217,7 @@ def adapt_for_run(how:str, # 'tsdae' or 'mlm'
                   df:pd.DataFrame, # the run's split frame, perhaps from `with_unlabelled`
                   raw:pd.DataFrame, # the file's frame it came from, or None when the run was handed a frame
                   model:str, # the base model, as the run's `model` setting
+                  normalize:str, # the run's `normalize` setting: adaptation reads the tweets as fine-tuning will
                   precision:str, # the run's `precision` setting
                   accelerator, # the run's `Accelerator`: its main process adapts, the others wait
                   progress:bool=True, # show a progress bar?
@@ -217,6 +228,6 @@ def adapt_for_run(how:str, # 'tsdae' or 'mlm'
     elif raw is not None: texts, counts = adaptation_texts(df, raw)
     else: raise SmileError(f"adapt={how!r} needs the file's unlabelled tweets: pass the CSV, or a frame from smile_nb.adapt.with_unlabelled")
     log(describe_texts(counts))
-    adapted = adapt_encoder(how, texts, model, precision=precision, progress=progress, log=log) if accelerator.is_main_process else None
+    adapted = adapt_encoder(how, texts, model, normalize, precision=precision, progress=progress, log=log) if accelerator.is_main_process else None
     accelerator.wait_for_everyone()
-    return adapted or adapt_encoder(how, texts, model, precision=precision, progress=False, log=lambda *a: None)
+    return adapted or adapt_encoder(how, texts, model, normalize, precision=precision, progress=False, log=lambda *a: None)

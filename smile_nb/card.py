@@ -71,7 +71,7 @@ def training_notes(settings:dict # the `settings` of metrics.json
     if settings.get('adapt', 'none') != 'none':
         from smile_nb.adapt import ADAPT
         notes += (f" Before fine-tuning, its encoder was adapted to the file's own tweets ({settings['adapt']}: {ADAPT[settings['adapt']]}), reading the"
-                  " training tweets and the unlabelled ones, never a tweet that repeats a validation tweet.")
+                  " training tweets, the multi-label rows and the unlabelled ones, never a tweet that repeats a validation tweet.")
     if settings.get('logit_adjust'):   # SAVED_BEFORE holds what each setting is when it does nothing
         notes += (f" The head's bias holds a logit adjustment (tau {settings['logit_adjust']}): every class's score is shifted by"
                   " -tau x log(its share of the training tweets), so that a rare class needs less evidence to win; the results below include it.")

@@ -159,7 +159,7 @@ def prepare(settings:TrainSettings, # what to train, already checked
     src, adapted = s.model, None
     if s.adapt != 'none':   # a one-off step, found in the cache by its key after that
         from .adapt import adapt_for_run
-        adapted = adapt_for_run(s.adapt, df, raw, s.model, s.precision, accelerator, progress, log)
+        adapted = adapt_for_run(s.adapt, df, raw, s.model, s.normalize, s.precision, accelerator, progress, log)
         src = adapted['path']
         set_seed(s.seed)   # the same random state after it, whether the encoder was adapted now or found in the cache
     # tokens and model; the model goes to its device first, so that the optimizer can pick its fused kernel
@@ -429,7 +429,7 @@ def finish(run:'Run') -> dict:
                    per_class=m['per_class'], n_train=n, n_val=len(y), best_epoch=run.best_epoch, epochs=len(run.history),
                    train_seconds=run.train_seconds, train_samples_per_second=n * len(run.history) / run.train_seconds,
                    model=s.model, device=str(run.accelerator.device), precision=run.precision, settings=asdict(s))
-    if run.adapted: metrics['adapt'] = run.adapted   # its key, its seconds when made, and whether this run found it in the cache
+    if run.adapted: metrics['adapt'] = {k: v for k, v in run.adapted.items() if k != 'path'}   # its key, its seconds when made, whether this run found it in the cache
     # the main process writes the whole folder in one swap
     if run.accelerator.is_main_process:
         with atomic_dir(run.out) as tmp:
