@@ -1,4 +1,4 @@
-"""An ensemble of the default recipe's seeds: the mean of their validation probabilities, scored as one model, beside each seed's own figures.
+"""An ensemble of one recipe's seeds: the mean of their validation probabilities, scored as one model, beside each seed's own figures.
 
     python bench/quality.py --weights none --keep-logits --json bench/results/quality-logits.json   # 5 seeds, their logits kept
     python bench/ensemble.py bench/results/quality-logits.json --json bench/results/ensemble.json

@@ -3,7 +3,7 @@
     python bench/left_out.py --json bench/results/left-out-cv.json            # none, soft, rarer: 3 folds x 3 seeds each (27 runs)
     python bench/left_out.py --resume --json bench/results/left-out-cv.json   # carry on an interrupted grid (runs in --runs are kept)
     python bench/left_out.py --analyse --json bench/results/left-out-cv.json  # the tables and the choice from --runs alone
-    python bench/left_out.py --recipes none tsdae mlm --resume --json bench/results/adapt-cv.json   # adaptation, paired with the same none runs
+    python bench/left_out.py --recipes none tsdae mlm --runs bench/results/adapt-runs.jsonl --json bench/results/adapt-cv.json   # adaptation: its own grid, none included
     python bench/left_out.py --recipes none soft --folds 3 --seeds 17 --epochs 1 --train-subset 60 --runs /tmp/x.jsonl   # the machinery, quickly
 
 The protocol, fixed before the first run (the multi-label issue's "sharper protocol"):
