@@ -1,4 +1,4 @@
-"""Test-only helper: a headless Chromium for the browser checks (nbs/11a_demo.ipynb's `browser` cells, .ci/docs_check.py).
+"""Test-only helper: a headless Chromium for the browser checks (nbs/16_demo.ipynb's `browser` cells, .ci/docs_check.py).
 
 It uses Debian's `chromium` and `chromium-driver` (`apt-get install -y chromium chromium-driver`) and never lets
 Selenium download a browser or a driver of its own. Not part of the `smile_nb` package: only tests need Selenium.

@@ -3,7 +3,7 @@
     python .ci/docs_check.py [--out _screenshots] [--no-render] [PAGE ...]
 
 Renders the docs offline first (`nbdev-proc-nbs`, then `.ci/docs_html.py`), as the README's docs section says,
-then opens each page of _html/ (default: all of them; a PAGE is a notebook or page name: `09_train`, `train`)
+then opens each page of _html/ (default: all of them; a PAGE is a notebook or page name: `12_train`, `train`)
 through a local file URL, keeps a screenshot of each in --out, and reads the page as a reader sees it (the text
 Chromium renders, its links and images). A page fails if it has
 - no real title (none, or only the notebook's file name), or front matter shown as text (`title:` near the top);
@@ -94,7 +94,7 @@ def missing(urls) -> list:
     return sorted({u for u in urls if urlsplit(u).scheme == 'file' and not local(u).exists()})
 
 def page_file(name:str) -> Path:
-    "The rendered page for `name`: a page (`train`, `train.html`) or the notebook it comes from (`09_train`, `09_train.ipynb`)."
+    "The rendered page for `name`: a page (`train`, `train.html`) or the notebook it comes from (`12_train`, `12_train.ipynb`)."
     html, stem = root/'_html', Path(name).stem
     if (html/f'{stem}.html').is_file(): return html/f'{stem}.html'
     from docs_html import front_matter
@@ -132,7 +132,7 @@ def problems(r:dict, html:Path=root/'_html') -> list:
 
 @functools.cache
 def sources() -> dict:
-    "Each page's notebook (`train.html` -> `nbs/09_train.ipynb`), from the front matter in _proc/."
+    "Each page's notebook (`train.html` -> `nbs/12_train.ipynb`), from the front matter in _proc/."
     from docs_html import front_matter
     import nbformat
     return {(front_matter(nbformat.read(nb, as_version=4)).get('output-file') or f'{nb.stem}.html'): f'nbs/{nb.name}'

@@ -3,11 +3,11 @@
 The real site is built by Quarto (`nbdev-docs`) in the GitHub workflow; this checks the same pages offline. What
 Quarto does and nbconvert does not, done here with nbconvert's own means (preprocessors and a template):
 - the first cell, nbdev's raw `---` YAML front matter, becomes the page's title and description, and its
-  `output-file` the page's name (`09_train.ipynb` -> `train.html`, as on the site);
+  `output-file` the page's name (`12_train.ipynb` -> `train.html`, as on the site);
 - each code cell's leading `#|` lines are read as Quarto cell options and never shown: `echo: false` shows only
   the output (the `show_doc` cells), `output: false` only the source, `include: false` and nbdev's `hide` nothing;
 - every page gets the site's sidebar, in the order of nbdev's `sidebar.yml` (or `_quarto.yml`), and links to
-  another page's notebook (`14_benchmarks.ipynb`) point at that page, as Quarto rewrites them;
+  another page's notebook (`23_benchmarks.ipynb`) point at that page, as Quarto rewrites them;
 - every page ends with links to the previous and the next page in the sidebar's order (Quarto's `page-navigation: true`);
 - `$...$`, `$$...$$`, `\\(...\\)` and `\\[...\\]` maths in markdown is typeset by KaTeX (Quarto uses MathJax), from the
   npm package `katex` that `katex_dist` finds, or installs with npm into the virtual environment, and copies into

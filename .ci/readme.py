@@ -5,8 +5,8 @@ python .ci/readme.py check     # exit 1 if the shell commands in README.md and n
                                # or if README.md is not what `write` would write
 python .ci/readme.py cmd NAME  # print the command under the README heading "## NAME" (Install, Run, Test)
 
-The index links as the docs site needs, relative to nbs/ (`[core](01_core.ipynb)`, which Quarto turns into the page
-`core.html`); README.md lies one folder up, so `write` rewrites each relative link for GitHub (`nbs/01_core.ipynb`).
+The index links as the docs site needs, relative to nbs/ (`[core](21_core.ipynb)`, which Quarto turns into the page
+`core.html`); README.md lies one folder up, so `write` rewrites each relative link for GitHub (`nbs/21_core.ipynb`).
 """
 import json, posixpath, re, sys
 from pathlib import Path
@@ -19,7 +19,7 @@ FENCE = re.compile(r'^(```|~~~).*?^\1[ \t]*$|`[^`\n]+`', re.S | re.M)   # code, 
 LINK = re.compile(r'(\]\(\s*<?)([^)\s>]+)|^(\[[^\]\n]+\]:[ \t]*<?)(\S+?)(?=>?\s|>?$)|(<(?:a|img)\b[^>]*?\b(?:href|src)=["\'])([^"\']+)', re.M)
 
 def for_github(target:str) -> str:
-    "A link target of nbs/index.ipynb, relative to the repository root where README.md is (`01_core.ipynb` -> `nbs/01_core.ipynb`)."
+    "A link target of nbs/index.ipynb, relative to the repository root where README.md is (`21_core.ipynb` -> `nbs/21_core.ipynb`)."
     u = urlsplit(target)
     if u.scheme or u.netloc or target.startswith(('#', '/')) or not u.path: return target
     return posixpath.normpath(posixpath.join(index.parent.relative_to(root).as_posix(), u.path)) + target[len(u.path):]
