@@ -120,15 +120,12 @@ class SmileDataset(torch.utils.data.Dataset):
     "Encoded tweets and their label ids, one dict per example."
     def __init__(self, enc:dict, # the tokenizer's output: `input_ids` and `attention_mask`, one list per tweet
                  labels=None, # label ids, one per tweet; None for unlabelled texts
-                 ids=None, # tweet ids, to trace a prediction back to its tweet
-                 targets=None): # a probability per class for each tweet (soft targets, smile_nb.left_out); None: `labels` alone
+                 ids=None): # tweet ids, to trace a prediction back to its tweet
         self.enc, self.labels, self.ids = enc, None if labels is None else list(labels), None if ids is None else list(ids)
-        self.targets = None if targets is None else [tuple(map(float, t)) for t in targets]
     def __len__(self): return len(self.enc['input_ids'])
     def __getitem__(self, i):
         d = {k: v[i] for k, v in self.enc.items()}
         if self.labels is not None: d['labels'] = self.labels[i]
-        if self.targets is not None: d['soft_labels'] = self.targets[i]
         return d
     @property
     def lengths(self): return [len(x) for x in self.enc['input_ids']]
@@ -138,9 +135,8 @@ def encode_split(df:pd.DataFrame, # a split frame with `text`, `label` and `data
                  tokenizer, # from `load_tokenizer`
                  max_length:int=256 # longer tweets are truncated (no tweet is)
                 ) -> dict:
-    "A `SmileDataset` for each side of the split: `{'train': ..., 'val': ...}`; a `target` column gives the training side soft targets."
-    soft = lambda side, d: d.target if side == 'train' and 'target' in d else None   # validation scores the seed's single labels
-    return {side: SmileDataset(encode(d.text, tokenizer, max_length), d.label, d.index, soft(side, d))
+    "A `SmileDataset` for each side of the split: `{'train': ..., 'val': ...}`."
+    return {side: SmileDataset(encode(d.text, tokenizer, max_length), d.label, d.index)
             for side, d in df.groupby('data_type', sort=False)}
 
 # %% ../nbs/04_encode.ipynb #17e665ea
@@ -156,10 +152,13 @@ def plot_token_lengths(lengths, # token counts per tweet, special tokens include
 
 # %% ../nbs/04_encode.ipynb #30441284
 def make_collator(tokenizer, # from `load_tokenizer`
+                  padding:str='longest', # 'longest' pads each batch to its longest example; 'max_length' pads every one to `max_length` (the seed)
+                  max_length:int=256, # the padded length for 'max_length'
                   pad_to_multiple_of:int=None # round each batch's length up (8 helps GPU tensor cores)
                  ):
-    "transformers' collator that pads each batch to its longest example."
-    return DataCollatorWithPadding(tokenizer, padding='longest', pad_to_multiple_of=pad_to_multiple_of, return_tensors='pt')
+    "transformers' collator that pads each batch to its longest example, or to `max_length` as the seed did."
+    return DataCollatorWithPadding(tokenizer, padding=padding, max_length=max_length if padding == 'max_length' else None,
+                                   pad_to_multiple_of=pad_to_multiple_of, return_tensors='pt')
 
 # %% ../nbs/04_encode.ipynb #3b8327ba
 def pad_share(lengths, # token count of each example

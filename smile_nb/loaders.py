@@ -57,12 +57,14 @@ def train_loader(ds, # the training `SmileDataset`
                  batch_size:int=16, # examples per batch
                  seed:int=17, # seeds the order of every epoch
                  group_by_length:bool=True, # batch tweets of similar length together?
+                 padding:str='longest', # 'longest' pads each batch to its longest tweet; 'max_length' pads all to `max_length` (the seed)
+                 max_length:int=256, # the padded length for 'max_length'
                  num_workers:int=0 # worker processes; 0 loads in the main process
                 ) -> DataLoader:
     "Shuffled, seeded training batches, padded per batch."
     if num_workers: os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
     return DataLoader(ds, batch_sampler=TrainBatches(ds.lengths, batch_size, seed, group_by_length),
-                      collate_fn=make_collator(tokenizer), num_workers=num_workers)
+                      collate_fn=make_collator(tokenizer, padding, max_length), num_workers=num_workers)
 
 # %% ../nbs/06_loaders.ipynb #dd154633
 class _Positioned(torch.utils.data.Dataset):
@@ -76,9 +78,11 @@ def val_loader(ds, # the validation `SmileDataset`
                tokenizer, # pads the batches
                batch_size:int=64, # examples per batch; no gradients, so larger than training's
                by_length:bool=True, # shortest tweets first, for less padding? False: the dataset's order
+               padding:str='longest', # 'longest' pads each batch to its longest tweet; 'max_length' pads all to `max_length` (the seed)
+               max_length:int=256, # the padded length for 'max_length'
                num_workers:int=0 # worker processes; 0 loads in the main process
               ) -> DataLoader:
     "Validation batches in a fixed order, padded per batch; each carries `position`, its tweets' places in `ds`."
     if num_workers: os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
     return DataLoader(_Positioned(ds), batch_sampler=ValBatches(ds.lengths, batch_size, by_length),
-                      collate_fn=make_collator(tokenizer), num_workers=num_workers)
+                      collate_fn=make_collator(tokenizer, padding, max_length), num_workers=num_workers)
