@@ -1,9 +1,14 @@
 """README.md and nbs/index.ipynb: the same text, kept in step without Quarto.
 
-python .ci/readme.py write     # write README.md from the markdown cells of nbs/index.ipynb
-python .ci/readme.py check     # exit 1 if the shell commands in README.md and nbs/index.ipynb differ,
-                               # or if README.md is not what `write` would write
+python .ci/readme.py write     # fill the index's results table from bench/results/*.json, then write README.md
+                               # from the markdown cells of nbs/index.ipynb
+python .ci/readme.py check     # exit 1 if the shell commands in README.md and nbs/index.ipynb differ, if the results
+                               # table is not what the JSON gives, or if README.md is not what `write` would write
 python .ci/readme.py cmd NAME  # print the command under the README heading "## NAME" (Install, Run, Test)
+python .ci/readme.py table     # print the results table as the JSON gives it
+
+The headline results are never typed by hand: `results_table` reads them from bench/results/, and `write` puts the
+table between the two `<!-- results -->` comments of the index (nbs/index.ipynb tests that it is still what the JSON gives).
 
 The index links as the docs site needs, relative to nbs/ (`[core](21_core.ipynb)`, which Quarto turns into the page
 `core.html`); README.md lies one folder up, so `write` rewrites each relative link for GitHub (`nbs/21_core.ipynb`).
@@ -37,6 +42,47 @@ def index_md() -> str:
     cells = json.loads(index.read_text())['cells']
     return relink('\n\n'.join(''.join(c['source']).strip() for c in cells if c['cell_type'] == 'markdown') + '\n')
 
+R = root/'bench'/'results'
+START, END = '<!-- results: from bench/results/*.json by `python .ci/readme.py write`; do not edit -->', '<!-- /results -->'
+
+def results_table() -> str:
+    "The headline results as a markdown table, every number read from the JSON files in bench/results/."
+    load = lambda name: json.loads((R/name).read_text())
+    q, qr = (load(f)['results']['no class weights']['summary'] for f in ('quality-normalized.json', 'quality-normalized-reshuffled.json'))
+    base, speed, pred = load('tfidf-baseline.json'), load('train-speed-normalized.json'), load('predict-speed-normalized.json')
+    where = lambda d: f"{d['machine']['cpu']}, {d['machine']['cores']} cores"
+    f1 = lambda s: f"weighted F1 {s['weighted_f1'][0]:.3f} ± {s['weighted_f1'][1]:.3f}, macro F1 {s['macro_f1'][0]:.3f} ± {s['macro_f1'][1]:.3f}"
+    main, r = speed['results']['main-job'], speed['results']
+    pp, pw = pred['whole_process']['smile-nb-predict (auto: onnx)'], pred['whole_process']['pipeline (default batch)']
+    rows = [('quality: the default over 5 seeds, the seed\'s split', f1(q), where(load('quality-normalized.json')), 'quality-normalized.json'),
+            ('the same on a reshuffled split', f1(qr), where(load('quality-normalized-reshuffled.json')), 'quality-normalized-reshuffled.json'),
+            ('the floor: TF-IDF and logistic regression', f"weighted F1 {base['tfidf+logreg']['weighted_f1']:.3f}, macro F1 {base['tfidf+logreg']['macro_f1']:.3f}",
+             '-', 'tfidf-baseline.json'),
+            ('training: `smile-nb-train`, 10 epochs', f"{main['wall_seconds']:.0f} s in all; {main['tweets_per_second']:.0f} tweets/s, "
+             f"{main['tweets_per_second'] / r['seed-recipe']['tweets_per_second']:.0f}x the seed's recipe; "
+             f"{speed['summary']['wall_ratio']:.2f}x as fast as `Trainer` at its best settings", where(speed), 'train-speed-normalized.json'),
+            (f"prediction: `smile-nb-predict` on {pred['n']:,} tweets", f"{pp['seconds']:.1f} s in all, {pw['seconds'] / pp['seconds']:.1f}x "
+             f"as fast as `transformers.pipeline` ({pw['seconds']:.1f} s)", where(pred), 'predict-speed-normalized.json')]
+    return '\n'.join(['| what | result | machine | JSON in `bench/results/` |', '|---|---|---|---|'] + [f"| {' | '.join(r)} |" for r in rows])
+
+def marked(md:str) -> str|None:
+    "The text between the results markers in `md`, stripped; None if it has none."
+    m = re.search(re.escape(START) + r'(.*?)' + re.escape(END), md, re.S)
+    return m and m.group(1).strip()
+
+def fill_index():
+    "Put `results_table()` between the markers in nbs/index.ipynb's markdown cells (the file is rewritten only if that changes it)."
+    nb = json.loads(index.read_text())
+    for c in nb['cells']:
+        src = ''.join(c['source'])
+        if c['cell_type'] != 'markdown' or marked(src) is None: continue
+        new = re.sub(re.escape(START) + r'.*?' + re.escape(END), lambda m: f"{START}\n\n{results_table()}\n\n{END}", src, flags=re.S)
+        if new != src:
+            c['source'] = new.splitlines(True)
+            index.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+        return
+    sys.exit(f"nbs/index.ipynb has no results markers ({START} ... {END})")
+
 def sh_blocks(md: str) -> list:
     return [b.strip() for b in re.findall(r'```sh\n(.*?)```', md, re.S)]
 
@@ -47,8 +93,11 @@ def cmd(md: str, heading: str) -> str:
 
 if __name__ == '__main__':
     what = sys.argv[1] if len(sys.argv) > 1 else 'check'
-    if what == 'write': readme.write_text(index_md())
+    if what == 'write': fill_index(); readme.write_text(index_md())
+    elif what == 'table': print(results_table())
     elif what == 'check':
+        if marked(index_md()) != results_table():
+            print('the results table in nbs/index.ipynb is not what bench/results/*.json gives: run `python .ci/readme.py write`', file=sys.stderr); sys.exit(1)
         a, b = sh_blocks(readme.read_text()), sh_blocks(index_md())
         if a != b:
             print('README.md and nbs/index.ipynb give different commands:', file=sys.stderr)
