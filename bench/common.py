@@ -1,9 +1,12 @@
 """Helpers shared by the benchmark scripts: the machine's description, peak memory, the JSON file; how a run is scored
-(the package's `evaluate_logits` and `best_epoch`), summarised over runs and set beside the seed tutorial's published table.
+(the package's `evaluate_logits` and `best_epoch`), summarised over runs and set beside the seed tutorial's published table;
+the toy tweets and the toy model folder of the scripts' `--quick` modes (`bash .ci/bench_quick.sh` runs them all).
+
+    python bench/common.py toy-model DIR   # a model folder trained in seconds on the toy tweets, with model.onnx and model.int8.onnx
 
 The package modules that load torch or pandas are imported inside the functions that need them, so that a child process
 that measures memory (`predict_speed.py`) pays only for what it measures."""
-import json, os, platform, resource, statistics, sys
+import csv, json, os, platform, resource, statistics, sys
 from pathlib import Path
 
 from smile_nb.card import SEED_TABLE   # the seed tutorial's published per-class validation accuracy: correct / support
@@ -74,3 +77,28 @@ def per_class_table(runs:list) -> str:
         got = ' '.join(str(r['per_class'][k][0]) for r in runs)
         lines.append(f"{k:>14}  {f'{c}/{n}':>13}  {f'{mean[k]:.1f}/{n}':>18}  {got}")
     return '\n'.join(lines)
+
+def toy_data():
+    "The toy tweets (`smile_nb.data.toy_smile`) as `load_smile` gives the real ones: what a `--quick` run reads."
+    from smile_nb.data import toy_smile, preprocess
+    return preprocess(toy_smile())
+
+def toy_csv(folder) -> str:
+    "The toy tweets written as a SMILE CSV (id, text, category, no header) in `folder`, for the commands a `--quick` run starts."
+    from smile_nb.data import toy_smile
+    path = Path(folder)/'toy-smile.csv'; path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'w', newline='') as f:
+        csv.writer(f, quoting=csv.QUOTE_NONNUMERIC).writerows((int(i), r.text, r.category) for i, r in toy_smile().iterrows())
+    return str(path)
+
+def toy_model(out) -> str:
+    "A model folder trained in seconds on the toy tweets (`quick_model`, one epoch), with `model.onnx` and `model.int8.onnx`."
+    from smile_nb.train import quick_model
+    from smile_nb.export import export_onnx, quantize_int8
+    quick_model(out, epochs=1)
+    export_onnx(out); quantize_int8(out)
+    return str(out)
+
+if __name__ == '__main__':
+    if len(sys.argv) != 3 or sys.argv[1] != 'toy-model': sys.exit(__doc__)
+    print(f"wrote {toy_model(sys.argv[2])}")
