@@ -14,8 +14,9 @@ Chromium renders, its links and images). A page fails if it has
 - maths left as raw `$...$` / `\\(...\\)` in its text, or a KaTeX error;
 - a Python traceback shown (an error, or one on stderr; a traceback a cell prints on purpose is fine);
 - a broken image, a script or style sheet loaded from the network, or a table wider than the page that does not scroll;
-- no sidebar, a dead local link (to a page or file that is not in _html/), or previous/next links that do not
-  follow the sidebar's order.
+- no sidebar, a sidebar whose pages are not in the order of the committed nbs/sidebar.yml (the course, Tasks 2-10,
+  first), a dead local link (to a page or file that is not in _html/), or previous/next links that do not follow
+  the sidebar's order.
 Each page gets a line; a failing page gets each problem with a short excerpt. Exit 0 if every page passes, 1 if
 one fails, 3 if no Chromium and chromedriver can be found (the caller reports that as skipped).
 """
@@ -47,6 +48,7 @@ return {images: [...document.images].map(i => ({src: i.src.startsWith('file:') ?
         cut_tables: [...main.querySelectorAll('table')].filter(t => t.getBoundingClientRect().right > right + 1 && !scrolls(t))
                       .map(t => t.innerText.replace(/\\s+/g, ' ').slice(0, 60)),
         nav: [...document.querySelectorAll('nav a')].map(a => a.href),
+        sidebar_pages: sidebar.map(a => a.getAttribute('href')),
         links: [...document.querySelectorAll('a[href]')].map(a => ({href: a.href, raw: a.getAttribute('href')})).filter(l => l.href.startsWith('file:')),
         sequence: active < 0 ? null : {prev: pn('prev'), next: pn('next'),
                                        want_prev: active > 0 ? sidebar[active - 1].href : null,
@@ -124,6 +126,8 @@ def problems(r:dict, html:Path=root/'_html') -> list:
     if d := dead(r['links'], html): out.append(f"{len(d)} dead local links (not in _html/): {d[:5]}")
     if d := dead([dict(href=i['src'], raw=i['raw']) for i in r['images'] if i['src'].startswith('file:')], html):
         out.append(f"{len(d)} images from outside _html/ (not on the site): {d[:5]}")
+    if r['sidebar_pages'] != (want := committed_order()):
+        out.append(f"the sidebar lists {r['sidebar_pages'][:12]}..., nbs/sidebar.yml wants {want[:12]}...")
     if (s := r['sequence']) is None: out.append("the sidebar does not mark this page")
     elif (s['prev'], s['next']) != (s['want_prev'], s['want_next']):
         name = lambda u: u and Path(urlsplit(u).path).name
@@ -137,6 +141,13 @@ def sources() -> dict:
     import nbformat
     return {(front_matter(nbformat.read(nb, as_version=4)).get('output-file') or f'{nb.stem}.html'): f'nbs/{nb.name}'
             for nb in sorted((root/'_proc').glob('*.ipynb'))}
+
+@functools.cache
+def committed_order() -> list:
+    "The rendered pages (`data.html`, ...) in the order of the committed sidebar, nbs/sidebar.yml, as each page's sidebar should list them."
+    from docs_html import sidebar
+    pages = {Path(nb).name: (page, page) for page, nb in sources().items()}   # '02_data.ipynb' -> ('data.html', ...)
+    return [h for _, _, h in sidebar(root/'nbs', pages) if h]
 
 def source(page:Path) -> str: return sources().get(page.name, '?')
 
