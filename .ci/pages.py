@@ -10,7 +10,8 @@
   show, as text) is over 300 characters;
 - sidebar-course: the committed sidebar (nbs/sidebar.yml) lists the course first, Tasks 2-10 (02_* ... 10_*) in order
   in its section "The course", then every other notebook once, and nothing that is not in nbs/;
-- readme-course: the first notebooks README.md links to are the course's, 02_* ... 10_*, in order.
+- readme-course: the first notebooks README.md links to are the course's, 02_* ... 10_*, in order;
+- readme-links: every relative link in README.md (as GitHub reads it, from the repository's root) names a file that exists.
 """
 import json, re, sys
 from html.parser import HTMLParser
@@ -102,8 +103,19 @@ def check_readme_course():
     ok = [l[:2] for l in first] == COURSE
     return ok, f"README.md's first notebook links: {', '.join(first)}" + ('' if ok else ' (want Tasks 2-10, 02_* ... 10_*, in order)')
 
+def check_readme_links():
+    sys.path.insert(0, str(root/'.ci'))
+    from readme import FENCE, LINK
+    from urllib.parse import urlsplit, unquote
+    md = FENCE.sub('', readme.read_text())
+    targets = [g for m in LINK.finditer(md) for i, g in enumerate(m.groups()) if i % 2 and g]
+    rel = [t for t in targets if not (urlsplit(t).scheme or urlsplit(t).netloc or t.startswith('#'))]
+    dead = sorted({t for t in rel if not (root/unquote(urlsplit(t).path)).exists()})
+    return not dead, f"README.md: {len(rel)} relative links, {len(dead)} to a missing file" + (f": {dead}" if dead else '')
+
 CHECKS = {'readme-words': check_readme_words, 'benchmarks-words': check_benchmarks_words, 'table-rows': check_table_rows,
-          'sidebar-course': check_sidebar_course, 'readme-course': check_readme_course}
+          'sidebar-course': check_sidebar_course, 'readme-course': check_readme_course,
+          'readme-links': check_readme_links}
 
 if __name__ == '__main__':
     args = sys.argv[1:]
