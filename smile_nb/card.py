@@ -64,14 +64,6 @@ def training_notes(settings:dict # the `settings` of metrics.json
         from smile_nb.data import NORMALIZATION_NOTES
         notes += (f" The tokenizer rewrites each tweet before splitting it ({settings['normalize']}: {NORMALIZATION_NOTES[settings['normalize']]});"
                   " the rules are in tokenizer.json, so transformers, tokenizers and ONNX runtimes apply them without any code of this project.")
-    if settings.get('multi_label', 'none') != 'none':
-        from smile_nb.left_out import MULTI_LABEL
-        notes += (f" Besides the seed's training tweets it trained on the file's multi-label rows ({settings['multi_label']}: {MULTI_LABEL[settings['multi_label']]}),"
-                  " leaving out any that repeats a validation tweet; the validation tweets are the seed's.")
-    if settings.get('adapt', 'none') != 'none':
-        from smile_nb.adapt import ADAPT
-        notes += (f" Before fine-tuning, its encoder was adapted to the file's own tweets ({settings['adapt']}: {ADAPT[settings['adapt']]}), reading the"
-                  " training tweets, the multi-label rows and the unlabelled ones, never a tweet that repeats a validation tweet.")
     if settings.get('logit_adjust'):   # SAVED_BEFORE holds what each setting is when it does nothing
         notes += (f" The head's bias holds a logit adjustment (tau {settings['logit_adjust']}): every class's score is shifted by"
                   " -tau x log(its share of the training tweets), so that a rare class needs less evidence to win; the results below include it.")

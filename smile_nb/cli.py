@@ -56,25 +56,17 @@ def data_summary(path=None, # the CSV; `None` looks where `find_data` looks
                  seed:int=17, # `random_state` of the split
                  rare:str='error' # a class with < 2 tweets: 'error' or 'train', as in `split_smile`
                 ) -> dict:
-    "Counts before and after preprocessing, label ids, per-class split sizes, what each `--multi-label` adds and what `--adapt` reads, as plain dicts."
+    "Counts before and after preprocessing, label ids, per-class split sizes and what the seed leaves out, as plain dicts."
     from smile_nb.data import read_smile, find_data, preprocess, label_dict
     from smile_nb.split import split_smile, split_counts
-    from smile_nb.left_out import MULTI_LABEL, add_multilabel, training_counts, repeats
-    from smile_nb.adapt import adaptation_texts
     raw = read_smile(find_data(path))
     df = split_smile(preprocess(raw), test_size=test_size, seed=seed, rare=rare)
     sc = split_counts(df)
-    added = {how: add_multilabel(df, raw, how) for how in MULTI_LABEL}
-    nocode = raw.text[raw.category == 'nocode']
     return {'raw_counts': {k: int(v) for k, v in raw.category.value_counts().items()},
             'counts': {k: int(v) for k, v in df.category.value_counts().items()},
             'label_dict': {k: int(v) for k, v in label_dict(df).items()},
             'split': {side: {k: int(v) for k, v in sc[side].items()} for side in ('train', 'val')},
-            'multi_label': {how: {k: round(float(v), 3) for k, v in training_counts(f).items()} for how, f in added.items()},
-            'left_out': {'multi_label_rows': int(raw.category.str.contains('|', regex=False).sum()),
-                         'multi_label_repeats_of_validation': added['soft'].attrs['repeats_left_out'], 'nocode': len(nocode),
-                         'nocode_repeats_of_validation': int(repeats(nocode, df.text[df.data_type == 'val']).sum())},
-            'adapt': adaptation_texts(df, raw)[1]}
+            'left_out': {'multi_label_rows': int(raw.category.str.contains('|', regex=False).sum()), 'nocode': int((raw.category == 'nocode').sum())}}
 
 # %% ../nbs/19_cli.ipynb #072625f0
 @command
@@ -85,7 +77,6 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
                   json:bool=False): # print one JSON object instead of tables
     "Show the SMILE data as the tutorial prepares it: counts, label ids and the train/validation split."
     import json as _json, pandas as pd
-    from smile_nb.adapt import describe_texts
     with user_errors('smile-nb-data'):
         s = data_summary(data, test_size=test_size, seed=seed, rare=rare)
         if json: return print(_json.dumps(s))
@@ -96,11 +87,7 @@ def smile_nb_data(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, t
         print(t.to_string())
         print(f"\ntrain {sum(s['split']['train'].values())} / validation {sum(s['split']['val'].values())}")
         lo = s['left_out']
-        print(f"\nleft out: {lo['multi_label_rows']} multi-label rows ({lo['multi_label_repeats_of_validation']} repeat a validation tweet and are never used), "
-              f"{lo['nocode']} nocode (unlabelled; {lo['nocode_repeats_of_validation']} repeat a validation tweet)")
-        print("training examples per class with each smile-nb-train --multi-label (soft counts each row's shares; validation stays as above):")
-        print(pd.DataFrame(s['multi_label']).T.to_string())
-        print(f"\nsmile-nb-train --adapt tsdae|mlm first adapts the encoder on {describe_texts(s['adapt'])[len('adaptation texts: '):]}")
+        print(f"\nleft out, as the seed does: {lo['multi_label_rows']} multi-label rows, {lo['nocode']} nocode (unlabelled)")
 
 # %% ../nbs/19_cli.ipynb #e9762bfe
 def _default_out(model:str=None # what --model names
@@ -115,6 +102,7 @@ def _default_out(model:str=None # what --model names
 @takes_settings   # one option per TrainSettings field: --epochs, --lr, --max-length, --class-weights, --no-freeze-embeddings, ...
 def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)
                    out:str=None, # output folder (default: under models/, named after --model; smile-minilm for the default model)
+                   recipe:str=None, # a preset of settings: 'seed' runs the seed tutorial's recipe (bert-base-uncased, lr 1e-5, batch 4, fp32, ...); options given with it override it
                    resume:bool=False, # continue the interrupted run in --out, with its saved settings
                    overwrite:bool=False, # replace the model already in --out
                    train_embeddings:bool=False, # the same as --no-freeze-embeddings (kept for older command lines)
@@ -124,9 +112,10 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
     from smile_nb.export import ExportOnnx
     from smile_nb.card import WriteCard
     if train_embeddings: kwargs['freeze_embeddings'] = False
-    out = out or _default_out(kwargs.get('model'))
+    from smile_nb.settings import RECIPES
+    out = out or _default_out(kwargs.get('model') or RECIPES.get(recipe, {}).get('model'))
     with user_errors('smile-nb-train'):
-        try: m = train(data, out, resume=resume, overwrite=overwrite, callbacks=[ExportOnnx(), WriteCard()], **kwargs)
+        try: m = train(data, out, recipe=recipe, resume=resume, overwrite=overwrite, callbacks=[ExportOnnx(), WriteCard()], **kwargs)
         except KeyboardInterrupt:
             print(f"smile-nb-train: interrupted; the last finished epoch is saved: continue with  smile-nb-train --resume --out {out}", file=sys.stderr)
             sys.exit(130)
