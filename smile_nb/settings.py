@@ -1,4 +1,4 @@
-"""What `train` and `smile-nb-train` can be asked to do: each setting once, with its default, its check and its help; the seed's recipe as a preset; a module light enough for the command line to import.
+"""Every setting of a training run in one place, the seed tutorial's recipe as a preset, and each default beside the seed's value.
 
 Docs: https://smile-nb.github.io/smile_nb/settings.html.md"""
 
