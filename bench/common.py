@@ -88,7 +88,7 @@ def toy_csv(folder) -> str:
     from smile_nb.data import toy_smile
     path = Path(folder)/'toy-smile.csv'; path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'w', newline='') as f:
-        csv.writer(f, quoting=csv.QUOTE_NONNUMERIC).writerows((int(i), r.text, r.category) for i, r in toy_smile().iterrows())
+        csv.writer(f, quoting=csv.QUOTE_NONNUMERIC, lineterminator='\n').writerows((int(i), r.text, r.category) for i, r in toy_smile().iterrows())
     return str(path)
 
 def toy_model(out) -> str:

@@ -2,6 +2,7 @@
 per step), as one process and as a `torchrun` job of two processes of 16 each, one after the other.
 
     python bench/dist_speed.py [--epochs 2] [--json bench/results/dist-speed.json]
+    python bench/dist_speed.py --quick      # one epoch on the toy tweets: the commands run, in seconds
 
 Prints and writes, per configuration: training tweets per second (over all processes), whole-run wall time, best
 weighted and macro F1. On a 2-core CPU the two processes share the same two cores (torchrun gives each one thread):
@@ -9,20 +10,24 @@ the figure says whether the multi-process path costs or gains anything here, not
 """
 import argparse, json, os, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
-from common import machine, write_json
+from common import machine, write_json, toy_csv
 
 p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 p.add_argument('--epochs', type=int, default=2); p.add_argument('--json', help='also write the results to this file')
+p.add_argument('--data', default=None, help='the SMILE CSV (default: where smile-nb-train finds it)')
+p.add_argument('--quick', action='store_true', help='one epoch on the toy tweets')
 a = p.parse_args()
 train = shutil.which('smile-nb-train')
 configs = {'1 process, batch 32': [train, '--batch-size', '32'],
            '2 processes (torchrun, gloo), batch 16 each': ['torchrun', '--standalone', '--nproc_per_node', '2', train, '--batch-size', '16']}
 results = {}
 with tempfile.TemporaryDirectory() as d:
+    if a.quick: a.data, a.epochs = toy_csv(d), 1
+    data = ['--data', a.data] if a.data else []
     for name, cmd in configs.items():
         out = Path(d)/name.split(' ')[0]
         t = time.perf_counter()
-        r = subprocess.run(cmd + ['--epochs', str(a.epochs), '--out', str(out)], capture_output=True, text=True,
+        r = subprocess.run(cmd + data + ['--epochs', str(a.epochs), '--out', str(out)], capture_output=True, text=True,
                            env={**os.environ, 'TOKENIZERS_PARALLELISM': 'false'})
         wall = time.perf_counter() - t
         if r.returncode: sys.exit(f"{name} failed:\n{r.stderr[-2000:]}")

@@ -2,7 +2,7 @@
 
     python bench/onnx_variants.py MODEL_DIR:SPLIT_SEED [...] --json bench/results/onnx-variants.json
     python bench/onnx_variants.py MODEL_DIR --batching --json bench/results/int8-batching.json   # does an answer depend on its batch?
-    python bench/onnx_variants.py --quick      # both, on a toy model folder and the toy tweets, in seconds (a few variants)
+    python bench/onnx_variants.py [TOY_MODEL_DIR] --quick   # both, on a toy model folder and the toy tweets, in seconds (a few variants)
 
 MODEL_DIR is a folder `smile-nb-train` wrote (with `model.onnx`), SPLIT_SEED the `split_smile` seed it was trained with
 (17: the README's model). For each folder the variants are written to a temporary folder and each is measured over all
@@ -163,8 +163,8 @@ if __name__ == '__main__':
     a = ap.parse_args()
     cmd = 'python bench/onnx_variants.py ' + ' '.join(sys.argv[1:])
     if a.quick:
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = toy_model(Path(tmp)/'toy'); data = toy_data()
+        with tempfile.TemporaryDirectory() as tmp:   # the toy model folder: the one named, or one trained here
+            folder = a.models[0].split(':')[0] if a.models else toy_model(Path(tmp)/'toy'); data = toy_data()
             rows = variants(Path(folder), 17, data, 1, ['fp32 export', *QUICK])
             res = dict(command=cmd, machine=machine(), n=len(data), rows=rows, batching=batching(folder, data.text.tolist()))
         write_json(a.json, res); sys.exit(0)

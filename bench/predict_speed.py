@@ -3,6 +3,7 @@ against `transformers.pipeline` on the same saved model.
 
     python bench/predict_speed.py [MODEL_DIR] --json bench/results/predict-speed.json   # MODEL_DIR: the default model folder
     python bench/predict_speed.py MODEL_DIR --raw RAW_MODEL_DIR --json bench/results/predict-speed-normalized.json
+    python bench/predict_speed.py --quick   # a toy model folder on the toy tweets, one round, a few commands: in seconds
 
 `--raw DIR` adds, in the same rounds, `smile-nb-predict` and the pipeline on a model trained on the raw text, so that a
 folder whose tokenizer normalizes the tweets is measured against the raw one in one run.
@@ -21,9 +22,11 @@ Three measurements:
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 from smile_nb.core import DEFAULT_OUT
-from common import machine, score, write_json
+from common import machine, score, write_json, toy_data, toy_model
 
 VARIANTS = ['torch fp32', 'torch bf16', 'onnx fp32', 'onnx int8', 'pipeline default', 'pipeline batch 32']
+QUICK = dict(commands=['smile-nb-predict (auto: onnx)', 'pipeline (default batch)', 'pipeline (batch 32)', 'import smile_nb.predict'],
+             variants=['torch fp32', 'onnx int8', 'pipeline batch 32'])   # what --quick runs: one of each kind
 
 def engine(variant:str, model:str, textfile:str) -> dict:
     "One variant in this process: load, a cold pass and a warm pass; the probabilities of the warm pass."
@@ -89,13 +92,13 @@ def whole_process(cmds:dict, repeat:int, n:int) -> dict:
               f"{r['speedup_vs_pipeline_batch32']:5.2f}x batch 32  peak RSS {r['peak_rss_mb']:.0f} MB")
     return whole
 
-def in_process(model:str, textfile:Path, df) -> dict:
-    "2. and 3. Each variant in a child process of its own; its agreement with torch fp32 and its F1 on the validation split."
+def in_process(model:str, textfile:Path, df, variants:list=VARIANTS) -> dict:
+    "2. and 3. Each of `variants` in a child process of its own; its agreement with torch fp32 and its F1 on the validation split."
     import numpy as np
     from smile_nb.data import label_dict
     from smile_nb.device import cpu_has_bf16
     eng = {}
-    for v in VARIANTS:
+    for v in variants:
         if v == 'torch bf16' and not cpu_has_bf16(): print("torch bf16: skipped, this CPU has no native bf16"); continue
         out = subprocess.run([sys.executable, __file__, model, '--child', v, '--texts', str(textfile)], capture_output=True, text=True)
         if out.returncode: print(f"{v}: failed: {out.stderr.strip().splitlines()[-1][:300]}"); continue
@@ -119,17 +122,24 @@ if __name__ == '__main__':
     p.add_argument('model', nargs='?', default=DEFAULT_OUT, help='the model folder (default: %(default)s)'); p.add_argument('--data', default=None)
     p.add_argument('--repeat', type=int, default=3); p.add_argument('--json', help='also write the results to this file')
     p.add_argument('--raw', help='also time smile-nb-predict and the pipeline on this folder (a model trained on the raw text)')
+    p.add_argument('--quick', action='store_true', help='a toy model folder (unless MODEL_DIR is given) on the toy tweets, one round, a few commands')
     p.add_argument('--child', help=argparse.SUPPRESS); p.add_argument('--texts', help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
         print(json.dumps(engine(a.child, a.model, a.texts))); sys.exit(0)
     from smile_nb.data import load_smile
     from smile_nb.split import split_smile
+    d = Path(tempfile.mkdtemp())
+    if a.quick:
+        a.repeat = 1
+        if a.model == DEFAULT_OUT: a.model = toy_model(d/'toy')
     for f in ('model.onnx', 'model.int8.onnx'):
         if not (Path(a.model)/f).is_file(): sys.exit(f"{a.model} has no {f}: run smile-nb-export {a.model} --int8 first")
-    df = split_smile(load_smile(a.data))
-    d = Path(tempfile.mkdtemp()); f = d/'tweets.txt'; f.write_text('\n'.join(' '.join(t.split()) for t in df.text) + '\n')
-    whole = whole_process(commands(a.model, d, a.raw), a.repeat, len(df))
-    eng = in_process(a.model, f, df)
+    df = split_smile(toy_data() if a.quick else load_smile(a.data))
+    f = d/'tweets.txt'; f.write_text('\n'.join(' '.join(t.split()) for t in df.text) + '\n')
+    cmds = commands(a.model, d, a.raw)
+    whole = whole_process({k: v for k, v in cmds.items() if k in QUICK['commands']} if a.quick else cmds, a.repeat, len(df))
+    eng = in_process(a.model, f, df, QUICK['variants'] if a.quick else VARIANTS)
+    if a.quick and set(eng) != set(QUICK['variants']): sys.exit(f"predict_speed: {sorted(set(QUICK['variants']) - set(eng))} failed")
     write_json(a.json, dict(command='python bench/predict_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), n=len(df), raw=a.raw,
                             whole_process=whole, in_process=eng))

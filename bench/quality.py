@@ -1,15 +1,11 @@
 """Quality of the default recipe over 5 seeds on the seed tutorial's split, without and with class weights.
 
-    python bench/quality.py --weights none --json bench/results/quality-default.json                   # the default, 5 seeds
-    python bench/quality.py --weights none --reshuffle 42 --json bench/results/quality-reshuffled.json # on a reshuffled split
-    python bench/quality.py --weights none --normalize entities --json bench/results/quality-entities.json   # another tweet normalization
-    python bench/quality.py --weights none --multi-label soft --json bench/results/quality-multilabel-soft.json   # the file's multi-label rows in training
-    python bench/quality.py --weights none --lever freeze-2-layers --json bench/results/quality-freeze-2.json   # a lever of bench/levers.py on top of the default
-
-    python bench/quality.py --weights none --keep-logits --json bench/results/quality-logits.json   # with each run's validation logits (bench/ensemble.py)
-    python bench/quality.py --json bench/results/quality.json          # the published table: 5 seeds x {none, balanced}
+    python bench/quality.py --weights none --json bench/results/quality-normalized.json                   # the default, 5 seeds
+    python bench/quality.py --weights none --reshuffle 42 --json bench/results/quality-normalized-reshuffled.json # on a reshuffled split
+    python bench/quality.py --weights none --normalize none --json bench/results/quality-default.json   # another tweet normalization (here: the raw text)
+    python bench/quality.py --json bench/results/quality.json          # 5 seeds x {no class weights, balanced}
     python bench/quality.py --seeds 17 --weights none                  # one run
-    python bench/quality.py --seeds 17 --precision fp32 --epochs 6 --lr 1e-4 --head-lr 1e-3 --weights none   # bench/results/default-fp32.json
+    python bench/quality.py --quick                                    # one seed, one epoch, on the toy tweets: in seconds
 
 Prints one line per run, the mean and standard deviation of weighted F1, macro F1 and accuracy per weighting,
 and the per-class table beside the seed tutorial's published one; then the same runs scored without the logit adjustment
@@ -19,19 +15,16 @@ split procedure: a split that played no part in choosing the recipe.
 """
 import argparse, sys, tempfile, time
 from pathlib import Path
-from smile_nb.train import train, Callback
-from common import machine, mean_sd, per_class_rows, per_class_table, pick_epoch, write_json, peak_rss_mb
+from smile_nb.train import train
+from smile_nb.loop import Callback
+from common import machine, mean_sd, per_class_rows, per_class_table, pick_epoch, write_json, peak_rss_mb, toy_data
 
 class Unadjusted(Callback):
     "Every epoch's validation logits without the logit adjustment, to score the same run as it would be without it."
     def __init__(self): self.logits, self.targets = [], None
-    def after_validate(self, run):
+    def after_epoch(self, run):
         off = 0 if run.logit_offset is None else run.logit_offset.cpu().numpy()
         self.logits.append(run.val_logits - off); self.targets = run.val_targets
-
-class BestLogits(Callback):
-    "The best epoch's validation logits (adjusted, as the saved model gives them) and labels, for ensembles of runs."
-    def after_fit(self, run): self.logits, self.targets = run.best_val
 
 def without_adjustment(cb:Unadjusted) -> dict:
     "The run's figures at the epoch `train` would keep by the unadjusted logits."
@@ -40,38 +33,24 @@ def without_adjustment(cb:Unadjusted) -> dict:
 
 def split_data(a):
     "The SMILE CSV as `train` reads it, or, with --reshuffle, its rows shuffled with that seed and then split the seed's way."
-    if a.reshuffle is None: return a.data
-    from smile_nb.data import find_data, read_smile, preprocess
     from smile_nb.split import split_smile
-    raw = read_smile(find_data(a.data))
-    df = split_smile(preprocess(raw).sample(frac=1, random_state=a.reshuffle))
-    if a.multi_label not in (None, 'none'):
-        from smile_nb.left_out import add_multilabel
-        df = add_multilabel(df, raw, a.multi_label)   # the multi-label rows that repeat none of this split's validation tweets
-    if a.adapt not in (None, 'none'):
-        from smile_nb.adapt import with_unlabelled
-        df = with_unlabelled(df, raw)   # the unlabelled tweets that repeat none of this split's validation tweets
-    return df
-
-def lever_callbacks(name:str=None) -> list:
-    "The callbacks of the lever `name` of bench/levers.py (none for None): a change of the run on top of the default recipe."
-    if name is None: return []
-    from levers import LEVERS
-    return LEVERS[name][0]()
+    if a.quick: return split_smile(toy_data().sample(frac=1, random_state=a.reshuffle) if a.reshuffle is not None else toy_data())
+    if a.reshuffle is None: return a.data
+    from smile_nb.data import load_smile
+    return split_smile(load_smile(a.data).sample(frac=1, random_state=a.reshuffle))
 
 def run(seed:int, weighted:bool, a, kw:dict) -> dict:
     "One run of the recipe into a temporary folder: its best epoch's figures, and the same run's without the logit adjustment."
-    cb, best = Unadjusted(), BestLogits()
+    cb = Unadjusted()
     with tempfile.TemporaryDirectory() as d:
         t = time.perf_counter()
         m = train(split_data(a), Path(d)/'m', model=a.model, seed=seed, precision=a.precision, class_weights=weighted,
-                  progress=False, log=lambda *x: None, callbacks=[cb, best, *lever_callbacks(a.lever)], **kw)
+                  progress=False, log=lambda *x: None, callbacks=[cb], **kw)
         wall = time.perf_counter() - t
-    keep = dict(val_logits=best.logits.tolist(), val_labels=best.targets.tolist(), labels=list(m['per_class'])) if a.keep_logits else {}
-    return dict(**keep, seed=seed, class_weights=weighted, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
+    return dict(seed=seed, class_weights=weighted, weighted_f1=m['weighted_f1'], macro_f1=m['macro_f1'], accuracy=m['accuracy'],
                 best_epoch=m['best_epoch'], train_seconds=m['train_seconds'], samples_per_second=m['train_samples_per_second'],
                 wall_seconds=wall, per_class=per_class_rows(m['per_class']), precision=m['precision'],
-                logit_adjust=m['settings']['logit_adjust'], normalize=m['settings']['normalize'], multi_label=m['settings'].get('multi_label', 'none'), n_train=m.get('n_train'), unadjusted=without_adjustment(cb))
+                logit_adjust=m['settings']['logit_adjust'], normalize=m['settings']['normalize'], n_train=m.get('n_train'), unadjusted=without_adjustment(cb))
 
 def weighting(name:str, weighted:bool, a, kw:dict) -> dict:
     "Every seed's run with or without class weights, printed as it ends; then their summary and per-class tables."
@@ -101,15 +80,13 @@ if __name__ == '__main__':
     p.add_argument('--logit-adjust', type=float, help='tau of the logit adjustment (default: the default recipe\'s)')
     p.add_argument('--normalize', help="the tweet normalization (default: the default recipe's)")
     p.add_argument('--reshuffle', type=int, help="shuffle the CSV's rows with this seed before the seed's split")
-    p.add_argument('--multi-label', help="the file's multi-label rows in training: none, soft or rarer (default: the default recipe's)")
-    p.add_argument('--lever', help="a lever of bench/levers.py applied on top of the default recipe (e.g. freeze-2-layers)")
-    p.add_argument('--adapt', help="adapt the encoder first: tsdae, mlm or none (default: the default recipe's)")
-    p.add_argument('--keep-logits', action='store_true', help="keep each run's best-epoch validation logits in the JSON (for bench/ensemble.py)")
     p.add_argument('--model', default=None); p.add_argument('--data', default=None)
+    p.add_argument('--quick', action='store_true', help='one seed, one epoch, no class weights, on the toy tweets')
     p.add_argument('--json', help='also write the results to this file')
     a = p.parse_args()
-    kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, logit_adjust=a.logit_adjust, normalize=a.normalize, multi_label=a.multi_label, adapt=a.adapt).items() if v is not None}
-    out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, lever=a.lever, results={})
+    if a.quick: a.seeds, a.epochs, a.weights = a.seeds[:1], 1, 'none'
+    kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, logit_adjust=a.logit_adjust, normalize=a.normalize).items() if v is not None}
+    out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, results={})
     for weighted in {'none': [False], 'balanced': [True], 'both': [False, True]}[a.weights]:
         name = 'class weights' if weighted else 'no class weights'
         out['results'][name] = weighting(name, weighted, a, kw)

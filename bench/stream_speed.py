@@ -17,11 +17,12 @@ Every run is a whole process, as a user starts it, timed from its start:
 The 1,481-tweet runs are repeated `--repeat` times in turns and the median kept; the larger ones run once.
 
     python bench/stream_speed.py [MODEL_DIR] --sizes 1500 30000 --repeat 1 --ray-max 0 --json bench/results/stream-memory.json   # memory and the bar
+    python bench/stream_speed.py --quick   # a toy model folder on the toy tweets, 300 lines, neither `before` nor Ray: in seconds
 """
 import argparse, fcntl, json, os, pty, statistics, struct, subprocess, sys, tempfile, termios, threading, time
 from pathlib import Path
 from smile_nb.core import DEFAULT_OUT
-from common import machine, write_json
+from common import machine, write_json, toy_data, toy_model
 
 BEFORE = '188584e'   # the last commit before the streaming command
 
@@ -106,30 +107,35 @@ def compare(rows:list, lines:list) -> dict:
 
 def main(a):
     from smile_nb.data import load_smile
-    texts = [' '.join(t.split()) for t in load_smile(a.data).text]
     d = Path(tempfile.mkdtemp())
+    if a.quick:
+        a.sizes, a.repeat, a.before_max, a.ray_max = [300], 1, 0, 0
+        if a.model == DEFAULT_OUT: a.model = toy_model(d/'toy')
+    texts = [' '.join(t.split()) for t in (toy_data() if a.quick else load_smile(a.data)).text]
     files = {n: d/f'tweets-{n}.txt' for n in (len(texts), *a.sizes)}
     for n, f in files.items(): f.write_text('\n'.join(texts[i % len(texts)] for i in range(n)) + '\n')
-    env = before_env(d)
-    res = dict(now={}, before={}, ray={})
     n0, f0 = len(texts), files[len(texts)]
+    before = a.before_max >= n0   # the command as it was at BEFORE, beside it (not in --quick)
+    env = before_env(d) if before else None
+    res = dict(now={}, before={}, ray={})
     # 1. the labelled tweets, now and before, in turns
-    runs = {'now': [], 'before': []}
+    runs = {'now': [], 'before': []} if before else {'now': []}
     for i in range(a.repeat):
         for k, cmd in commands(a.model, f0).items():
+            if k not in runs: continue
             r, lines = run(cmd + ([str(Path(env['PYTHONPATH']).resolve())] if k == 'before' else []), env if k == 'before' else None, tty=k == 'now')
             runs[k].append((r, lines))
         print(f"round {i + 1}: " + '  '.join(f"{k} {v[-1][0]['seconds']:.1f} s" for k, v in runs.items()), flush=True)
     for k, v in runs.items():
         r = dict(v[len(v) // 2][0], seconds=statistics.median(x['seconds'] for x, _ in v), all_seconds=[x['seconds'] for x, _ in v])
         res[k][n0] = r
-    same = labels_of(runs['now'][0][1]) == labels_of(runs['before'][0][1])
+    same = labels_of(runs['now'][0][1]) == labels_of(runs['before'][0][1]) if before else None
     # 2. the larger files, once each
     for n in a.sizes:
         cmds = commands(a.model, files[n])
         res['now'][n], lines = run(cmds['now'], tty=True)
         print(f"now, {n:,} lines: {res['now'][n]['seconds']:.1f} s", flush=True)
-        if n <= a.before_max:
+        if before and n <= a.before_max:
             res['before'][n], old = run(cmds['before'] + [str(Path(env['PYTHONPATH']).resolve())], env)
             same = same and labels_of(lines) == labels_of(old)
             print(f"before, {n:,} lines: {res['before'][n]['seconds']:.1f} s", flush=True)
@@ -162,4 +168,5 @@ if __name__ == '__main__':
     p.add_argument('--before-max', type=int, default=30000, help='run the command as it was before streaming up to this size')
     p.add_argument('--ray-max', type=int, default=30000, help='run Ray Data up to this size')
     p.add_argument('--repeat', type=int, default=3); p.add_argument('--json', help='also write the results to this file')
+    p.add_argument('--quick', action='store_true', help='a toy model folder (unless MODEL_DIR is given), the toy tweets, 300 lines, no before, no Ray')
     main(p.parse_args())

@@ -7,6 +7,7 @@ architecture, the main job, and Hugging Face's Trainer with its defaults and wit
         --json bench/results/train-speed-normalized.json                # where the tweet normalization's gain comes from
     python bench/train_speed.py --only main-job main-job-raw trainer-best trainer-best-normalized trainer-defaults \
         --epochs 1 --json bench/results/train-speed-1-epoch.json        # one epoch: the fixed cost of a whole process
+    python bench/train_speed.py --quick        # the toy tweets, 1 epoch, a small BERT for the bert-base rows: the code runs, in seconds
 
 Every configuration runs in a child process of its own, so each gets a clean start and its own peak memory.
 bert-base-uncased cannot be downloaded here, so both bert-base rows use its architecture (`BertConfig()`: 12 layers,
@@ -19,7 +20,7 @@ on the seed's split (main job: when its epoch line is printed; Trainer: its `on_
 """
 import argparse, json, os, re, subprocess, sys, tempfile, time
 from pathlib import Path
-from common import machine, write_json
+from common import machine, write_json, toy_csv
 from smile_nb.settings import DEFAULTS
 
 CONFIGS = {
@@ -32,22 +33,30 @@ CONFIGS = {
     'trainer-best-normalized': "HF Trainer's best settings on the text as --normalize NAME rewrites it (default: the main job's)",
 }
 NORMALIZED = ('main-job-raw', 'trainer-best-normalized')   # where the gain comes from: run by default unless --normalize is none
+QUICK = ['seed-recipe', 'project-bert-base', 'main-job', 'trainer-best-normalized']   # --quick: one of each code path
 
-def seed_recipe(steps:int) -> dict:
+def bert_config(quick:bool=False):
+    "bert-base-uncased's architecture (`BertConfig()`), or with --quick a two-layer BERT of width 128 of the same vocabulary."
+    from transformers import BertConfig
+    from smile_nb.data import LABELS
+    small = dict(num_hidden_layers=2, hidden_size=128, num_attention_heads=2, intermediate_size=256) if quick else {}
+    return BertConfig(num_labels=len(LABELS), **small)
+
+def seed_recipe(steps:int, data=None, quick:bool=False) -> dict:
     "The seed's loop: padded TensorDataset, RandomSampler, batch 4, AdamW 1e-5, linear schedule, clip 1.0, fp32."
     import torch
     from torch.utils.data import TensorDataset, DataLoader, RandomSampler
-    from transformers import BertConfig, BertForSequenceClassification, get_linear_schedule_with_warmup
-    from smile_nb.data import load_smile, LABELS
+    from transformers import BertForSequenceClassification, get_linear_schedule_with_warmup
+    from smile_nb.data import load_smile
     from smile_nb.split import split_smile
     from smile_nb.encode import load_tokenizer
     torch.manual_seed(17)
-    df = split_smile(load_smile()); tr = df[df.data_type == 'train']
+    df = split_smile(load_smile(data)); tr = df[df.data_type == 'train']
     tok = load_tokenizer()
     enc = tok(list(tr.text), padding='max_length', truncation=True, max_length=256, return_tensors='pt')
     ds = TensorDataset(enc['input_ids'], enc['attention_mask'], torch.tensor(tr.label.values))
     dl = DataLoader(ds, sampler=RandomSampler(ds), batch_size=4)
-    net = BertForSequenceClassification(BertConfig(num_labels=len(LABELS)))
+    net = BertForSequenceClassification(bert_config(quick))
     opt = torch.optim.AdamW(net.parameters(), lr=1e-5, eps=1e-8)
     sched = get_linear_schedule_with_warmup(opt, 0, len(dl) * 10)
     net.train(); times = []
@@ -63,20 +72,19 @@ def seed_recipe(steps:int) -> dict:
     return dict(tweets_per_second=tps, epoch_seconds=len(tr) / tps, epoch_measured=False, timed_steps=len(timed),
                 params=sum(p.numel() for p in net.parameters()))
 
-def project_bert_base(work:Path) -> dict:
+def project_bert_base(work:Path, data=None, quick:bool=False) -> dict:
     "One epoch of the project's own `train` on a randomly initialised bert-base saved as a local folder."
     import torch
-    from transformers import BertConfig, BertForSequenceClassification
-    from smile_nb.data import LABELS
+    from transformers import BertForSequenceClassification
     from smile_nb.encode import load_tokenizer
     from smile_nb.train import train
     torch.manual_seed(17)
     src = work/'bert-base-random'
-    BertForSequenceClassification(BertConfig(num_labels=len(LABELS))).save_pretrained(src); load_tokenizer().save_pretrained(src)
-    m = train(model=str(src), out=work/'out', epochs=1, progress=False, log=lambda *a: None)
+    BertForSequenceClassification(bert_config(quick)).save_pretrained(src); load_tokenizer().save_pretrained(src)
+    m = train(data, model=str(src), out=work/'out', epochs=1, progress=False, log=lambda *a: None)
     return dict(tweets_per_second=m['train_samples_per_second'], epoch_seconds=m['train_seconds'], epoch_measured=True)
 
-def trainer(best:bool, work:Path, epochs:int=10, launched:float=None, normalize:str='none') -> dict:
+def trainer(best:bool, work:Path, epochs:int=10, launched:float=None, normalize:str='none', data=None) -> dict:
     "Hugging Face `Trainer` on the default model and the seed's split, 10 epochs, evaluated every epoch."
     from transformers import Trainer, TrainingArguments, TrainerCallback
     from smile_nb.data import load_smile, label_dict
@@ -85,7 +93,7 @@ def trainer(best:bool, work:Path, epochs:int=10, launched:float=None, normalize:
     from smile_nb.model import load_model
     from smile_nb.metrics import evaluate_logits
     from smile_nb.settings import best_epoch
-    df = split_smile(load_smile()); ld = label_dict(df)
+    df = split_smile(load_smile(data)); ld = label_dict(df)
     tok = load_tokenizer(normalize=normalize); ds = encode_split(df, tok)   # normalize: the tokenizer rewrites mentions, links, ...
     net = load_model(None, ld)
     class Clock(TrainerCallback):   # on_epoch_end fires before the epoch's evaluation, so this times training only
@@ -136,7 +144,9 @@ def run_child(name:str, a) -> dict:
         res = Path(d)/'result.json'
         main = name.startswith('main-job')
         cmd = (['smile-nb-train', '--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if main else
-               [sys.executable, __file__, '--child', name, '--work', d, '--seed-steps', str(a.seed_steps), '--epochs', str(a.epochs)])
+               [sys.executable, __file__, '--child', name, '--work', d, '--seed-steps', str(a.seed_steps), '--epochs', str(a.epochs)]
+               + (['--quick'] if a.quick else []))
+        if a.data: cmd += ['--data', a.data]
         if name == 'main-job-raw': cmd += ['--normalize', 'none']
         if name == 'trainer-best-normalized': cmd += ['--normalize', a.normalize]
         if not main: cmd += ['--launched', repr(time.time())]
@@ -160,17 +170,23 @@ if __name__ == '__main__':
     p.add_argument('--normalize', default=DEFAULTS.normalize, help="the Trainer's normalized text (smile_nb.data.NORMALIZATIONS; default: the main job's)")
     p.add_argument('--seed-steps', type=int, default=25, help='timed steps of the seed recipe (4 tweets each)')
     p.add_argument('--epochs', type=int, default=10, help='epochs of the main job and the Trainer runs (10 for the published table)')
+    p.add_argument('--data', default=None, help='the SMILE CSV (default: where smile-nb-train finds it)')
+    p.add_argument('--quick', action='store_true', help='the toy tweets, 1 epoch, 2 seed-recipe steps, a small BERT for the bert-base rows')
     p.add_argument('--json', help='also write the results to this file')
     p.add_argument('--child', choices=list(CONFIGS), help=argparse.SUPPRESS); p.add_argument('--work', help=argparse.SUPPRESS)
     p.add_argument('--launched', type=float, help=argparse.SUPPRESS)
     a = p.parse_args()
-    a.only = a.only or [k for k in CONFIGS if a.normalize != 'none' or k not in NORMALIZED]
     if a.child:
-        work = Path(a.work)
-        r = {'seed-recipe': lambda: seed_recipe(a.seed_steps), 'project-bert-base': lambda: project_bert_base(work),
-             'trainer-defaults': lambda: trainer(False, work, a.epochs, a.launched), 'trainer-best': lambda: trainer(True, work, a.epochs, a.launched),
-             'trainer-best-normalized': lambda: trainer(True, work, a.epochs, a.launched, a.normalize)}[a.child]()
+        work, q = Path(a.work), a.quick
+        r = {'seed-recipe': lambda: seed_recipe(a.seed_steps, a.data, q), 'project-bert-base': lambda: project_bert_base(work, a.data, q),
+             'trainer-defaults': lambda: trainer(False, work, a.epochs, a.launched, data=a.data),
+             'trainer-best': lambda: trainer(True, work, a.epochs, a.launched, data=a.data),
+             'trainer-best-normalized': lambda: trainer(True, work, a.epochs, a.launched, a.normalize, a.data)}[a.child]()
         (work/'result.json').write_text(json.dumps(r)); sys.exit(0)
+    if a.quick:
+        a.epochs, a.seed_steps, a.only = 1, 2, a.only or QUICK
+        quick_dir = tempfile.TemporaryDirectory(); a.data = toy_csv(quick_dir.name)
+    a.only = a.only or [k for k in CONFIGS if a.normalize != 'none' or k not in NORMALIZED]
     rows = {}
     for name in a.only:
         print(f"running {name}: {CONFIGS[name]}", flush=True)
