@@ -9,7 +9,7 @@ __all__ = ['parse_command', 'command', 'data_summary', 'smile_nb_data', 'smile_n
            'smile_nb_export', 'smile_nb_demo']
 
 # %% ../nbs/19_cli.ipynb #9df87cae
-import inspect, os, sys
+import argparse, inspect, os, sys
 from functools import partial, wraps
 from pathlib import Path
 from fastcore.script import anno_parser
@@ -19,11 +19,13 @@ from .stream import CHUNK_SIZE
 
 # %% ../nbs/19_cli.ipynb #aaf5a910
 def _call(func, ns:dict):
-    "Call `func` with the parsed arguments `ns`: the parameters up to a `*args` by position (it takes the rest), the others by name."
+    "Call `func` with the parsed arguments `ns`: the parameters up to a `*args` by position (it takes the rest), the others by name; an option not given keeps `func`'s default."
     pargs = []
     for p in inspect.signature(func).parameters.values():
         if p.kind is p.VAR_POSITIONAL: pargs += ns.pop(p.name); break
-        if p.kind is p.POSITIONAL_OR_KEYWORD: pargs.append(ns.pop(p.name))
+        if p.kind is p.POSITIONAL_OR_KEYWORD:
+            if p.name not in ns: break   # an option left out: this one and the rest go by name
+            pargs.append(ns.pop(p.name))
     return func(*pargs, **ns)
 
 # %% ../nbs/19_cli.ipynb #3981a529
@@ -31,8 +33,10 @@ def parse_command(func, # a command's function
                   argv:list=None, # the arguments; None: `sys.argv[1:]`
                   pos:list=None # parameters with a default that are positional on the command line (as in `call_parse`)
                  ) -> dict:
-    "The arguments of `func` in `argv` by parameter name, options allowed before, between and after the positional ones."
+    "The arguments of `func` in `argv` by parameter name (the options given, and every positional one), options allowed before, between and after the positional ones."
     parser = anno_parser(func, prog=Path(sys.argv[0]).name, pos=pos)   # options, types and help from the signature and docments
+    for a in parser._actions:   # an option not given is left out, so that the function's own default (or a recipe) decides
+        if a.option_strings and a.dest != 'help': a.default = argparse.SUPPRESS
     ns = vars(parser.parse_intermixed_args(argv))   # argparse's plain parse_args stops at the first option after a positional
     for k in ('pdb', 'xtra'): ns.pop(k, None)   # fastcore's own hidden options
     return ns
