@@ -49,8 +49,10 @@ def run_one(src:Path, out:Path, timeout:int):
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     nb = nbformat.read(src, as_version=4)
+    def started(cell, cell_index, **kw):   # the parent names the last cell started if the notebook runs out of time
+        print(f"running cell {cell_index} ({(cell.source.strip().splitlines() or [''])[0][:80]!r})", file=sys.stderr, flush=True)
     client = NotebookClient(nb, kernel_name=KERNEL, timeout=timeout, allow_errors=False, record_timing=True,
-                            resources={'metadata': {'path': str(nbs)}})
+                            resources={'metadata': {'path': str(nbs)}}, on_cell_start=started)
     try: client.execute()
     except CellExecutionError as e:
         cell = next((i for i, c in enumerate(nb.cells) if c.cell_type == 'code' and any(o.get('output_type') == 'error' for o in c.get('outputs', []))), None)
@@ -65,11 +67,12 @@ def run(src:Path, out_dir:Path, timeout:int, env:dict) -> tuple:
     p = subprocess.Popen(cmd, cwd=nbs, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try: _, err = p.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL); p.communicate()
-        return False, time.monotonic() - start, f"still running after {timeout} s: stopped"
+        os.killpg(p.pid, signal.SIGKILL); _, err = p.communicate()
+        last = [l for l in err.splitlines() if l.startswith('running cell ')][-1:]
+        return False, time.monotonic() - start, f"still running after {timeout} s, stopped" + (f" in {last[0][8:]}" if last else '')
     secs = time.monotonic() - start
     if p.returncode == 0: return True, secs, ''
-    return False, secs, (err.strip().splitlines() or [f'exit status {p.returncode}'])[-1]
+    return False, secs, ([l for l in err.strip().splitlines() if not l.startswith('running cell ')] or [f'exit status {p.returncode}'])[-1]
 
 if __name__ == '__main__':
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
