@@ -8,12 +8,13 @@ Docs: https://smile-nb.github.io/smile_nb/loop.html.md"""
 __all__ = ['find_device', 'fit', 'Callback', 'Run', 'run_data', 'class_weights', 'logit_offset', 'prepare']
 
 # %% ../nbs/09_loop.ipynb #19ed84dc
-import time
+import os, time
 from dataclasses import dataclass, field
 from typing import Callable
 import numpy as np, pandas as pd, torch
 import torch.nn.functional as F
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from .core import SmileError
 from .device import choose_precision
@@ -162,7 +163,10 @@ def prepare(settings:TrainSettings, # what to train, checked (`make_settings`)
     s = settings
     # the device and the float format; under a launcher, Accelerate gives each process its own device
     precision = choose_precision(s.precision)
-    acc = Accelerator(mixed_precision={'fp32': 'no'}.get(precision, precision), cpu=find_device().type == 'cpu')
+    mixed = {'fp32': 'no'}.get(precision, precision)
+    if AcceleratorState._shared_state.get('_mixed_precision', mixed) != mixed and 'WORLD_SIZE' not in os.environ:
+        AcceleratorState._reset_state(reset_partial_state=True)   # Accelerate keeps one precision per process: a new run in this one may pick another
+    acc = Accelerator(mixed_precision=mixed, cpu=find_device().type == 'cpu')
     if not acc.is_main_process: log = lambda *a, **k: None   # one report per run, from its main process
     n = acc.num_processes
     group = f"{n} processes, {acc.state.backend}: batch {s.batch_size} per process, {n * s.batch_size} per step" if n > 1 else "1 process"
