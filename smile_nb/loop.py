@@ -33,7 +33,7 @@ def find_device() -> torch.device:
     return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
 
 # %% ../nbs/09_loop.ipynb #b33fd5a1
-def fit(run:'Run' # the model, batches, optimizer and schedule to train with: see `prepare`
+def fit(run # a `Run`: the model, batches, optimizer and schedule to train with, made by `prepare`
        ):
     "Train `run.model` for `run.settings.epochs` epochs, validating after each one; callbacks add the rest at the events."
     s, acc, model = run.settings, run.accelerator, run.model
