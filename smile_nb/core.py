@@ -49,7 +49,7 @@ def user_errors(prog:str): # the command's name, printed before each message
         if os.environ.get('SMILE_NB_DEBUG'): raise
         what = (str(e).splitlines() or [''])[0][:200]
         print(f"{prog}: unexpected error: {type(e).__name__}{': ' + what if what else ''} (the full traceback is in "
-              f"{log_traceback(prog)}; please include it in a bug report)", file=sys.stderr)
+              f"{log_traceback(prog)}; please include it in a bug report, with what `{prog} --env` prints)", file=sys.stderr)
         sys.exit(1)
     finally: warnings.showwarning = _orig
 
