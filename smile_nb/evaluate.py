@@ -19,6 +19,7 @@ from .split import split_smile
 from .encode import encode, SmileDataset
 from .loaders import val_loader
 from .model import load_model, quiet_transformers
+from .lastlayer import cls_only
 from .metrics import validate, evaluate_logits, accuracy_per_class, confusion
 
 # %% ../nbs/10_evaluate.ipynb #cce284a1
@@ -59,6 +60,7 @@ def load_trained(model_dir # a folder written by `train` (or any sequence-classi
             tok = AutoTokenizer.from_pretrained(d)
     except Exception as e:
         raise SmileError(f"{d} could not be loaded, its files look damaged or incomplete: {str(e).splitlines()[0][:200]}") from None
+    cls_only(model)   # the last layer for [CLS] only: the same answers for less arithmetic
     labels = {l: int(i) for l, i in model.config.label2id.items()}
     if all(l.startswith('LABEL_') for l in labels):
         warnings.warn(f"{d}: the model's classes have no names (LABEL_0...); it was saved without id2label", SmileWarning)

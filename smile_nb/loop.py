@@ -22,6 +22,7 @@ from .data import find_data, read_smile, preprocess, label_dict as get_label_dic
 from .split import split_smile
 from .encode import load_tokenizer, encode_split
 from .model import load_model, freeze_embeddings, reinit_layers
+from .lastlayer import cls_only
 from .loaders import train_loader, val_loader
 from .optim import make_optimizer, make_scheduler
 from .metrics import validate, evaluate_logits
@@ -179,6 +180,7 @@ def prepare(settings:TrainSettings, # what to train, checked (`make_settings`)
     ds = encode_split(df, tok, s.max_length)
     # Task 5: the pretrained encoder under a new head, on the device before the optimizer is made (so that it can use a fused kernel)
     model = load_model(s.model, labels).to(acc.device)
+    cls_only(model)   # its last layer computes [CLS] only, the one position the head reads (The last layer for [CLS] only)
     if s.freeze_embeddings: freeze_embeddings(model)
     reinit_layers(model, s.reinit_layers)
     # Tasks 6-7: batches, optimizer and schedule; with several processes each takes every n-th batch
