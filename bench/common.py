@@ -19,6 +19,14 @@ def cpu_model() -> str:
     except OSError: pass
     return platform.processor() or platform.machine()
 
+def cpu_detail() -> str:
+    "What tells CPUs of one model name apart here: the family and model numbers, and the bf16 units it has (AVX-512 BF16, AMX)."
+    try: info = dict(l.split(':', 1) for l in Path('/proc/cpuinfo').read_text().split('\n\n')[0].splitlines() if ':' in l)
+    except OSError: return ''
+    info = {k.strip(): v.strip() for k, v in info.items()}
+    units = [f for f in ('avx512_bf16', 'amx_bf16') if f in info.get('flags', '').split()]
+    return f"family {info.get('cpu family', '?')} model {info.get('model', '?')}; bf16 units: {', '.join(units) or 'none'}"
+
 def machine() -> dict:
     "What a benchmark ran on: CPU, cores usable by this process, torch/transformers versions, GPU if any."
     import torch, transformers
@@ -26,7 +34,7 @@ def machine() -> dict:
     try: import onnxruntime; ort = onnxruntime.__version__
     except ImportError: ort = None
     from smile_nb.device import cpu_has_bf16
-    return dict(cpu=cpu_model(), native_bf16=cpu_has_bf16(), onnxruntime=ort, cores=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count(),
+    return dict(cpu=cpu_model(), cpu_detail=cpu_detail(), native_bf16=cpu_has_bf16(), onnxruntime=ort, cores=len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count(),
                 torch_threads=torch.get_num_threads(), torch=torch.__version__, transformers=transformers.__version__,
                 python=platform.python_version(), gpu=gpu)
 

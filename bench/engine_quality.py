@@ -6,7 +6,7 @@ splits that played no part in choosing it: the rule that lets `auto` take it.
     python bench/engine_quality.py --quick   # one toy model, its own toy split: in seconds
 
 Each argument is MODEL_DIR:SPLIT_SEED, the `seed` of `split_smile` the model was trained with. The folders need
-`model.onnx`; `--train SEED ...` first trains `models/split-SEED` with the defaults (which export it) where it is missing.
+`model.onnx`; `--train SEED ...` first trains `models/split-SEED` with the defaults and exports it, where it is missing.
 `--backends` names the candidates (default: openvino, bf16 where the CPU has native bf16).
 
 The rule (`passes`), for each candidate against onnxruntime fp32 on the same folder:
@@ -23,13 +23,15 @@ from common import machine, score, write_json, toy_data, toy_model
 MIN_POOLED, WITHIN, AGREE, BATCH_DIFF = 669, 0.005, 0.995, 0.05   # tweets pooled, F1 change allowed, agreement, batch 1 vs 64
 
 def train_split(seed:int, data=None) -> str:
-    "Train `models/split-SEED` on `split_smile(..., seed=SEED)` with the defaults (which write model.onnx), where it is missing."
+    "Train `models/split-SEED` on `split_smile(..., seed=SEED)` with the defaults and export its model.onnx, where they are missing."
     from smile_nb.data import load_smile
     from smile_nb.split import split_smile
     from smile_nb.train import train
+    from smile_nb.export import export_onnx
     out = Path(f'models/split-{seed}')
-    if not (out/'model.onnx').is_file():
+    if not (out/'metrics.json').is_file():
         train(split_smile(load_smile(data), seed=seed), out=out, overwrite=True, progress=False, log=lambda *a: None)
+    if not (out/'model.onnx').is_file(): export_onnx(out)
     return str(out)
 
 def check(folder:str, seed:int, backend:str, data, every, pooled:dict) -> dict:

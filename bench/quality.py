@@ -6,14 +6,21 @@
     python bench/quality.py --json bench/results/quality.json          # 5 seeds x {no class weights, balanced}
     python bench/quality.py --seeds 17 --weights none                  # one run
     python bench/quality.py --quick                                    # one seed, one epoch, on the toy tweets: in seconds
+    python bench/quality.py --weights none --paired cls-only --json bench/results/paired-cls-only.json   # before/after a lever
+    python bench/quality.py --weights none --paired cls-only --reshuffle 42 --json bench/results/paired-cls-only-reshuffled.json
 
 Prints one line per run, the mean and standard deviation of weighted F1, macro F1 and accuracy per weighting,
 and the per-class table beside the seed tutorial's published one; then the same runs scored without the logit adjustment
 (their unadjusted validation logits, the best epoch picked again on them), so that one set of runs shows both. Each run
 trains into a temporary folder that is removed. --reshuffle shuffles the CSV's rows with another seed before the seed's
 split procedure: a split that played no part in choosing the recipe.
+
+--paired LEVER runs every seed twice, without the lever (as the code was before it) and with it, and reports the
+paired differences (after minus before) of weighted and macro F1: the rule of the "less work" issue keeps a lever
+whose mean difference is at least -0.003 weighted F1 and -0.010 macro F1. The levers: `cls-only` (the last layer
+for [CLS] only in training, smile_nb.lastlayer).
 """
-import argparse, sys, tempfile, time
+import argparse, contextlib, sys, tempfile, time
 from pathlib import Path
 from smile_nb.train import train
 from smile_nb.loop import Callback
@@ -52,6 +59,35 @@ def run(seed:int, weighted:bool, a, kw:dict) -> dict:
                 wall_seconds=wall, per_class=per_class_rows(m['per_class']), precision=m['precision'],
                 logit_adjust=m['settings']['logit_adjust'], normalize=m['settings']['normalize'], n_train=m.get('n_train'), unadjusted=without_adjustment(cb))
 
+LEVERS = ('cls-only',)
+PAIRED_RULE = dict(weighted_f1=-0.003, macro_f1=-0.010)   # the least mean paired difference (after - before) that keeps a lever
+
+@contextlib.contextmanager
+def without(lever:str):
+    "Training as it was before `lever`: for cls-only, `prepare` leaves the model's last layer whole."
+    import smile_nb.loop
+    keep = smile_nb.loop.cls_only
+    smile_nb.loop.cls_only = lambda m: False
+    try: yield
+    finally: smile_nb.loop.cls_only = keep
+
+def paired(lever:str, a, kw:dict) -> dict:
+    "Every seed before (without `lever`) and after (with it), without class weights; the paired differences and the rule's verdict."
+    import numpy as np
+    rows = []
+    for seed in a.seeds:
+        with without(lever): before = run(seed, False, a, kw)
+        after = run(seed, False, a, kw)
+        d = {k: after[k] - before[k] for k in ('weighted_f1', 'macro_f1', 'accuracy')}
+        rows.append(dict(seed=seed, before=before, after=after, diff=d))
+        print(f"seed {seed}: weighted F1 {before['weighted_f1']:.4f} -> {after['weighted_f1']:.4f} ({d['weighted_f1']:+.4f})  macro F1 "
+              f"{before['macro_f1']:.4f} -> {after['macro_f1']:.4f} ({d['macro_f1']:+.4f})", flush=True)
+    mean = {k: float(np.mean([r['diff'][k] for r in rows])) for k in ('weighted_f1', 'macro_f1', 'accuracy')}
+    keeps = all(mean[k] >= v for k, v in PAIRED_RULE.items())
+    print(f"== {lever}, {len(rows)} seeds: mean difference weighted F1 {mean['weighted_f1']:+.4f} (at least {PAIRED_RULE['weighted_f1']}), "
+          f"macro F1 {mean['macro_f1']:+.4f} (at least {PAIRED_RULE['macro_f1']}): {'kept' if keeps else 'not kept'}")
+    return dict(lever=lever, runs=rows, mean_diff=mean, rule=PAIRED_RULE, holds=keeps)   # speed: bench/train_speed.py, not these runs
+
 def weighting(name:str, weighted:bool, a, kw:dict) -> dict:
     "Every seed's run with or without class weights, printed as it ends; then their summary and per-class tables."
     rows = []
@@ -82,11 +118,15 @@ if __name__ == '__main__':
     p.add_argument('--reshuffle', type=int, help="shuffle the CSV's rows with this seed before the seed's split")
     p.add_argument('--model', default=None); p.add_argument('--data', default=None)
     p.add_argument('--quick', action='store_true', help='one seed, one epoch, no class weights, on the toy tweets')
+    p.add_argument('--paired', choices=LEVERS, help='each seed without and with this lever: the paired differences')
     p.add_argument('--json', help='also write the results to this file')
     a = p.parse_args()
     if a.quick: a.seeds, a.epochs, a.weights = a.seeds[:1], 1, 'none'
     kw = {k: v for k, v in dict(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, head_lr=a.head_lr, logit_adjust=a.logit_adjust, normalize=a.normalize).items() if v is not None}
     out = dict(command='python bench/quality.py ' + ' '.join(sys.argv[1:]), machine=machine(), settings=kw, results={})
+    if a.paired:
+        out['paired'] = paired(a.paired, a, kw); out['peak_rss_mb'] = peak_rss_mb()
+        write_json(a.json, out); sys.exit(0)
     for weighted in {'none': [False], 'balanced': [True], 'both': [False, True]}[a.weights]:
         name = 'class weights' if weighted else 'no class weights'
         out['results'][name] = weighting(name, weighted, a, kw)

@@ -7,6 +7,8 @@ architecture, the main job, and Hugging Face's Trainer with its defaults and wit
         --json bench/results/train-speed-normalized.json                # where the tweet normalization's gain comes from
     python bench/train_speed.py --only main-job main-job-raw trainer-best trainer-best-normalized trainer-defaults \
         --epochs 1 --json bench/results/train-speed-1-epoch.json        # one epoch: the fixed cost of a whole process
+    python bench/train_speed.py --only main-job main-job-full-layer trainer-best-normalized --json bench/results/train-speed-levers.json
+                                                # the main job against the Trainer, and without the last layer for [CLS] only
     python bench/train_speed.py --quick        # the toy tweets, 1 epoch, a small BERT for the bert-base rows: the code runs, in seconds
 
 Every configuration runs in a child process of its own, so each gets a clean start and its own peak memory.
@@ -31,9 +33,13 @@ CONFIGS = {
     'trainer-best':      "HF Trainer on the default model: group_by_length, batch 32, bf16 where native (else fp32), 10 epochs",
     'main-job-raw':            "the main job with --normalize none: the raw text, as before the tweet normalization",
     'trainer-best-normalized': "HF Trainer's best settings on the text as --normalize NAME rewrites it (default: the main job's)",
+    'main-job-full-layer':     "the main job with the full last layer, as before the last layer for [CLS] only",
 }
+# the main job with `prepare` leaving the last layer whole: the command run by hand, with smile_nb.loop's cls_only switched off
+FULL_LAYER = ("import sys, smile_nb.loop; smile_nb.loop.cls_only = lambda m: False; sys.argv[0] = 'smile-nb-train'; "
+              "from smile_nb.cli import smile_nb_train; smile_nb_train()")
 NORMALIZED = ('main-job-raw', 'trainer-best-normalized')   # where the gain comes from: run by default unless --normalize is none
-QUICK = ['seed-recipe', 'project-bert-base', 'main-job', 'trainer-best-normalized']   # --quick: one of each code path
+QUICK = ['seed-recipe', 'project-bert-base', 'main-job', 'main-job-full-layer', 'trainer-best-normalized']   # --quick: one of each code path
 
 def bert_config(quick:bool=False):
     "bert-base-uncased's architecture (`BertConfig()`), or with --quick a two-layer BERT of width 128 of the same vocabulary."
@@ -143,7 +149,7 @@ def run_child(name:str, a) -> dict:
     with tempfile.TemporaryDirectory() as d:
         res = Path(d)/'result.json'
         main = name.startswith('main-job')
-        cmd = (['smile-nb-train', '--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if main else
+        cmd = ((['smile-nb-train'] if name != 'main-job-full-layer' else [sys.executable, '-c', FULL_LAYER]) + ['--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if main else
                [sys.executable, __file__, '--child', name, '--work', d, '--seed-steps', str(a.seed_steps), '--epochs', str(a.epochs)]
                + (['--quick'] if a.quick else []))
         if a.data: cmd += ['--data', a.data]
@@ -201,9 +207,10 @@ if __name__ == '__main__':
         f1 = f"{r['weighted_f1_best']:.3f}/{r['weighted_f1_last']:.3f}" if 'weighted_f1_best' in r else '-'
         print(f"{name:>18} {r['tweets_per_second']:9.2f} {r['epoch_seconds']:8.1f} {ratio:>7} {r['wall_seconds']:6.0f} {r['peak_rss_mb']:7.0f} {f1:>14}")
     summary = {}
-    if 'main-job' in rows and 'trainer-best' in rows:
-        m, b = rows['main-job'], rows['trainer-best']
-        summary = dict(throughput_ratio=m['tweets_per_second'] / b['tweets_per_second'], wall_ratio=b['wall_seconds'] / m['wall_seconds'],
+    best = next((k for k in ('trainer-best', 'trainer-best-normalized') if k in rows), None)   # the Trainer at its best, on the text it was given
+    if 'main-job' in rows and best:
+        m, b = rows['main-job'], rows[best]
+        summary = dict(trainer=best, throughput_ratio=m['tweets_per_second'] / b['tweets_per_second'], wall_ratio=b['wall_seconds'] / m['wall_seconds'],
                        quality_threshold=QUALITY, main_job_time_to_quality=time_to_quality(m), trainer_best_time_to_quality=time_to_quality(b))
         q = summary['trainer_best_time_to_quality'], summary['main_job_time_to_quality']
         summary['time_to_quality_ratio'] = q[0] / q[1] if None not in q else None
@@ -213,5 +220,9 @@ if __name__ == '__main__':
     if 'main-job-raw' in rows and 'main-job' in rows:
         summary['raw_wall_ratio'] = rows['main-job-raw']['wall_seconds'] / rows['main-job']['wall_seconds']
         print(f"main job / the same on the raw text: {summary['raw_wall_ratio']:.2f}x less wall time")
+    if 'main-job-full-layer' in rows and 'main-job' in rows:
+        summary['cls_only_wall_ratio'] = rows['main-job-full-layer']['wall_seconds'] / rows['main-job']['wall_seconds']
+        summary['cls_only_epoch_ratio'] = rows['main-job-full-layer']['epoch_seconds'] / rows['main-job']['epoch_seconds']
+        print(f"the last layer for [CLS] only: {summary['cls_only_wall_ratio']:.2f}x less wall time, {summary['cls_only_epoch_ratio']:.2f}x per epoch")
     write_json(a.json, dict(command='python bench/train_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), normalize=a.normalize,
                             results=rows, summary=summary))

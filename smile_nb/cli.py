@@ -91,7 +91,7 @@ def env_report() -> dict:
     "What a bug report needs, as `--env` prints it: the versions of Python and the libraries, the device and the precision `auto` picks there."
     import importlib.metadata as md, platform
     r = {'python': f"{platform.python_version()} ({platform.platform()})", 'smile_nb': __version__}
-    for p in ('torch', 'transformers', 'accelerate', 'tokenizers', 'onnxruntime', 'fastcore', 'numpy', 'pandas', 'scikit-learn', 'gradio'):
+    for p in ('torch', 'transformers', 'accelerate', 'tokenizers', 'onnxruntime', 'openvino', 'fastcore', 'numpy', 'pandas', 'scikit-learn', 'gradio'):
         for dist in (p, 'onnxruntime-gpu') if p == 'onnxruntime' else (p,):
             try: r[p] = md.version(dist) + (f' ({dist})' if dist != p else ''); break
             except md.PackageNotFoundError: r[p] = 'not installed'
@@ -106,6 +106,8 @@ def env_report() -> dict:
         import onnxruntime
         r['onnxruntime providers'] = ', '.join(onnxruntime.get_available_providers())
     except Exception: pass
+    from smile_nb.predict import openvino_bf16
+    r['backend auto (with model.onnx)'] = 'openvino, bf16' if openvino_bf16() else 'onnx, fp32'
     return r
 
 # %% ../nbs/19_cli.ipynb #ed51d67f
@@ -242,8 +244,8 @@ def smile_nb_predict(model_dir:str, # a model folder saved by smile-nb-train
                      json:bool=False, # one JSON object per line: the input's fields, label, score, scores
                      chunk_size:int=CHUNK_SIZE, # texts read and answered at a time (the first chunks are smaller)
                      batch_size:int=64, # texts per batch
-                     backend:str='auto', # how the model runs: onnxruntime (onnx, onnx-int8) or torch (auto: onnx where the folder has model.onnx, else torch)
-                     precision:str='auto', # the float format of the torch backend (auto: bf16 where the device computes it natively, else fp32)
+                     backend:str='auto', # how the model runs: openvino, onnxruntime (onnx, onnx-int8) or torch (auto: openvino in bf16 where it is installed and the CPU has native bf16, else onnx, with model.onnx; else torch)
+                     precision:str='auto', # the float format (auto: bf16 where the device computes it natively, else fp32; fp32: the exact engines, so auto picks onnx)
                      no_progress:bool=False): # no progress bar (one is drawn on standard error when that is a terminal)
     "Classify the emotion of each text with a saved model, streaming a file or standard input in chunks."
     from smile_nb.stream import run_stream, tqdm
@@ -282,7 +284,7 @@ def smile_nb_export(model_dir:str, # a saved model folder: smile-nb-train's, or 
 def smile_nb_demo(model_dir:str=DEFAULT_OUT, # a model folder saved by smile-nb-train
                   host:str='127.0.0.1', # the address to bind; 0.0.0.0 lets other machines reach the page
                   port:int=7860, # the port to serve on
-                  backend:str='auto'): # how the model runs: onnxruntime (onnx, onnx-int8) or torch (auto: onnx where the folder has model.onnx, else torch)
+                  backend:str='auto'): # how the model runs: openvino, onnxruntime (onnx, onnx-int8) or torch (auto: as for smile-nb-predict)
     "Serve a web page (Gradio) that classifies tweets with a saved model; Ctrl-C stops it."
     with user_errors('smile-nb-demo'):
         try: import gradio

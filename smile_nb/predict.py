@@ -87,7 +87,7 @@ class OnnxRunner:
         try: self.tok = tokenizers.Tokenizer.from_file(str(d/'tokenizer.json'))
         except Exception as e: raise SmileError(f"{d/'tokenizer.json'} could not be read, it looks damaged ({str(e).splitlines()[0][:120]}); use --backend torch") from None
         self.tok.no_padding(); self.tok.enable_truncation(self.max_length)
-        self.pad_id = _pad_id(d, self.tok)
+        self.pad_id, self.precision = _pad_id(d, self.tok), 'int8' if file == INT8_FILE else 'fp32'   # what it computes in
         try: ins, classes = self.load(d/file, threads)
         except Exception as e:
             raise SmileError(f"{d/file} could not be loaded by {self.engine}, it looks damaged ({str(e).splitlines()[0][:120]}); export it again with smile-nb-export {d}, or use --backend torch") from None
