@@ -317,7 +317,7 @@ def predict_stream(rows, # `Row`s, as `open_rows` gives them
                    sink:Sink, # where the answers go
                    answers:Answers, # how they are written
                    on_error:str='stop', # a row with a problem: 'stop' there, or 'skip' it (and note it)
-                   chunk_size:int=CHUNK_SIZE, # rows read and answered at a time (the first chunks are smaller)
+                   chunk_size:int=CHUNK_SIZE, # rows read and answered at a time (the first chunks are smaller, unless `total` fits in one)
                    total:int=None, # how many rows there are, for the progress bar (None: unknown)
                    progress:bool=None, # draw a progress bar on standard error; None: when it is a terminal
                    note=None # called with each message (default: printed on standard error)
@@ -329,7 +329,8 @@ def predict_stream(rows, # `Row`s, as `open_rows` gives them
     if sink.done == 0: sink.write(answers.head())
     bar = tqdm(total=total, initial=sink.done, unit=' tweets', file=sys.stderr, disable={True: False, None: None, False: True}[progress], dynamic_ncols=True, mininterval=0.5)
     with bar:
-        for chunk in chunked(rows, chunk_sizes(min(64, chunk_size), chunk_size), skip=sink.done):
+        first = chunk_size if total is not None and total <= chunk_size else min(64, chunk_size)   # a file that fits in one chunk is one chunk
+        for chunk in chunked(rows, chunk_sizes(first, chunk_size), skip=sink.done):
             good = [r for r in chunk if r.error is None]
             found = iter(predictor([r.text for r in good]) if good else [])
             pairs, stop = _report([(r, None if r.error else next(found)) for r in chunk], on_error, skipped, note)
