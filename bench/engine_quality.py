@@ -10,7 +10,7 @@ Each argument is MODEL_DIR:SPLIT_SEED, the `seed` of `split_smile` the model was
 `--backends` names the candidates (default: openvino, bf16 where the CPU has native bf16).
 
 The rule (`passes`), for each candidate against onnxruntime fp32 on the same folder:
-1. labels agree on at least 99.5% of the labelled and unlabelled SMILE tweets (3,053), for every model;
+1. labels agree on at least 99.5% of the labelled and unlabelled SMILE tweets (3,045 distinct texts), for every model;
 2. every tweet read alone (batch 1) and in batches of 64 gets the same label, probabilities within 0.05;
 3. pooled over the validation sets of at least three models (669+ tweets, one weighted F1 over all of them), the
    weighted F1 within 0.005 of fp32's. (The rule of the earlier int8 check, `int8-pooled.json`: a single split of 223
@@ -45,7 +45,7 @@ def check(folder:str, seed:int, backend:str, data, every, pooled:dict) -> dict:
     alone = Predictor(folder, backend=backend, batch_size=1).probs(every)
     sp = split_smile(data, seed=seed); val = data.index.isin(sp.index[sp.data_type == 'val'])
     y, labels = data.label.values[val], label_dict(data)
-    r = dict(model=folder, split_seed=seed, backend=backend, precision=str(getattr(cand.runner, 'precision', 'fp32')),
+    r = dict(model=folder, split_seed=seed, backend=backend, precision=cand.runner.precision,
              n_all=len(every), agree_all=float(np.mean(p_ref.argmax(1) == p_cand.argmax(1))),
              max_prob_diff=float(np.abs(p_ref - p_cand).max()),
              batch_same_labels=bool((alone.argmax(1) == p_cand.argmax(1)).all()), batch_max_prob_diff=float(np.abs(alone - p_cand).max()))
