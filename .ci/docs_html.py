@@ -8,7 +8,7 @@ Quarto does and nbconvert does not, done here with nbconvert's own means (prepro
   the output (the `show_doc` cells), `output: false` only the source, `include: false` and nbdev's `hide` nothing;
 - every page gets the site's sidebar, as the committed nbs/sidebar.yml (which nbdev-proc-nbs copies to _proc/) lays
   it out: its sections ("The course", "Beyond the course"), its order and its link texts; links to
-  another page's notebook (`24_benchmarks.ipynb`) point at that page, as Quarto rewrites them;
+  another page's notebook (`25_benchmarks.ipynb`) point at that page, as Quarto rewrites them;
 - every page ends with links to the previous and the next page in the sidebar's order (Quarto's `page-navigation: true`);
 - `$...$`, `$$...$$`, `\\(...\\)` and `\\[...\\]` maths in markdown is typeset by KaTeX (Quarto uses MathJax), from the
   npm package `katex` that `katex_dist` finds, or installs with npm into the virtual environment, and copies into

@@ -5,8 +5,8 @@
     python .ci/pages.py --list          # the checks' names (what .ci/run loops over)
 
 - readme-words: README.md has at most 1,200 words (whitespace-separated, code and tables included; HTML comments not);
-- benchmarks-words: nbs/24_benchmarks.ipynb has at most 2,500 words of prose (its markdown cells; code and outputs not);
-- table-rows: no table row in README.md or nbs/24_benchmarks.ipynb (its markdown cells, and the tables its outputs
+- benchmarks-words: nbs/25_benchmarks.ipynb has at most 2,500 words of prose (its markdown cells; code and outputs not);
+- table-rows: no table row in README.md or nbs/25_benchmarks.ipynb (its markdown cells, and the tables its outputs
   show, as text) is over 300 characters;
 - sidebar-course: the committed sidebar (nbs/sidebar.yml) lists the course first, Tasks 2-10 (02_* ... 10_*) in order
   in its section "The course", then every other notebook once, and nothing that is not in nbs/;
@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 root = Path(__file__).resolve().parent.parent
-nbs, readme, bench = root/'nbs', root/'README.md', root/'nbs'/'24_benchmarks.ipynb'
+nbs, readme, bench = root/'nbs', root/'README.md', root/'nbs'/'25_benchmarks.ipynb'
 MAX_README, MAX_BENCH, MAX_ROW = 1200, 2500, 300
 COURSE = [f'{i:02d}' for i in range(2, 11)]   # Tasks 2-10: the notebooks numbered 02 to 10
 COMMENT = re.compile(r'<!--.*?-->', re.S)
@@ -74,14 +74,14 @@ def check_readme_words():
 
 def check_benchmarks_words():
     n = sum(words(s) for s in cells(bench))
-    return n <= MAX_BENCH, f"nbs/24_benchmarks.ipynb: {n:,} words of prose in its markdown cells (at most {MAX_BENCH:,})"
+    return n <= MAX_BENCH, f"nbs/25_benchmarks.ipynb: {n:,} words of prose in its markdown cells (at most {MAX_BENCH:,})"
 
 def check_table_rows():
     found = [('README.md', r) for r in md_rows(readme.read_text())]
     found += [(f'{bench.name} (markdown)', r) for s in cells(bench) for r in md_rows(s)]
     found += [(f'{bench.name} (an output)', r) for r in output_rows(bench)]
     long = [(w, r) for w, r in found if len(r) > MAX_ROW]
-    msg = f"table rows in README.md and nbs/24_benchmarks.ipynb: {len(found)}, {len(long)} over {MAX_ROW} characters"
+    msg = f"table rows in README.md and nbs/25_benchmarks.ipynb: {len(found)}, {len(long)} over {MAX_ROW} characters"
     return not long, msg + ''.join(f"\n  {w}: {len(r)} characters: {r[:100]}..." for w, r in long)
 
 def check_sidebar_course():

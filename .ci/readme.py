@@ -1,14 +1,20 @@
 """README.md and nbs/index.ipynb: the same text, kept in step without Quarto.
 
-python .ci/readme.py write     # fill the index's results table from bench/results/*.json, then write README.md
-                               # from the markdown cells of nbs/index.ipynb
+python .ci/readme.py write     # carry pyproject.toml's addresses into the notebooks, fill the index's results table
+                               # from bench/results/*.json, then write README.md from the markdown cells of nbs/index.ipynb
 python .ci/readme.py check     # exit 1 if the shell commands in README.md and nbs/index.ipynb differ, if the results
-                               # table is not what the JSON gives, or if README.md is not what `write` would write
+                               # table is not what the JSON gives, if a notebook names the repository or the docs site
+                               # otherwise than pyproject.toml does, or if README.md is not what `write` would write
 python .ci/readme.py cmd NAME  # print the command under the README heading "## NAME" (Install, Run, Test)
 python .ci/readme.py table     # print the results table as the JSON gives it
 
 The headline results are never typed by hand: `results_table` reads them from bench/results/, and `write` puts the
 table between the two `<!-- results -->` comments of the index (nbs/index.ipynb tests that it is still what the JSON gives).
+
+The project's addresses are set in one place, pyproject.toml's [project.urls] (`Repository`, `Documentation`): nbdev
+writes the modules' `Docs:` lines and the site's links from it, and `write` carries it into every notebook that names
+the repository (its GitHub, Colab and Pages addresses): the index and so README.md, the course's install cells, the
+model card's template (then `nbdev-export`).
 
 The index links as the docs site needs, relative to nbs/ (`[core](21_core.ipynb)`, which Quarto turns into the page
 `core.html`); README.md lies one folder up, so `write` rewrites each relative link for GitHub (`nbs/21_core.ipynb`).
@@ -83,6 +89,28 @@ def fill_index():
         return
     sys.exit(f"nbs/index.ipynb has no results markers ({START} ... {END})")
 
+def addresses() -> tuple:
+    "(owner, repository name) of pyproject.toml's [project.urls] Repository, a GitHub address."
+    import tomllib
+    url = tomllib.loads((root/'pyproject.toml').read_text())['project']['urls']['Repository']
+    m = re.fullmatch(r'https://github\.com/([\w.-]+)/([\w.-]+?)/?', url)
+    if not m: sys.exit(f"pyproject.toml: [project.urls] Repository is {url!r}, not https://github.com/OWNER/NAME")
+    return m.groups()
+
+def readdressed(text:str) -> str:
+    "`text` with every GitHub, Colab and GitHub Pages address of this repository under pyproject.toml's owner and name."
+    owner, name = addresses()
+    text = re.sub(r'(github\.com/|colab\.research\.google\.com/github/)[\w.-]+/' + re.escape(name) + r'\b', rf'\g<1>{owner}/{name}', text)
+    return re.sub(r'\b[\w-]+\.github\.io/' + re.escape(name) + r'\b', f'{owner}.github.io/{name}', text)
+
+def stale() -> list:
+    "The notebooks whose addresses are not pyproject.toml's."
+    return [p for p in sorted(index.parent.glob('*.ipynb')) if readdressed(p.read_text()) != p.read_text()]
+
+def carry_addresses():
+    "Rewrite the addresses of every notebook in nbs/ as pyproject.toml gives them."
+    for p in stale(): p.write_text(readdressed(p.read_text()))
+
 def sh_blocks(md: str) -> list:
     return [b.strip() for b in re.findall(r'```sh\n(.*?)```', md, re.S)]
 
@@ -93,7 +121,7 @@ def cmd(md: str, heading: str) -> str:
 
 if __name__ == '__main__':
     what = sys.argv[1] if len(sys.argv) > 1 else 'check'
-    if what == 'write': fill_index(); readme.write_text(index_md())
+    if what == 'write': carry_addresses(); fill_index(); readme.write_text(index_md())
     elif what == 'table': print(results_table())
     elif what == 'check':
         if marked(index_md()) != results_table():
@@ -103,6 +131,8 @@ if __name__ == '__main__':
             print('README.md and nbs/index.ipynb give different commands:', file=sys.stderr)
             for x in sorted(set(a) ^ set(b)): print(f"  only in {'README.md' if x in a else 'index.ipynb'}: {x}", file=sys.stderr)
             sys.exit(1)
+        if old := stale():
+            print(f"{', '.join(p.name for p in old)}: another address than pyproject.toml's [project.urls]: run `python .ci/readme.py write`", file=sys.stderr); sys.exit(1)
         if readme.read_text() != index_md():
             print('README.md is not nbs/index.ipynb as Markdown: run `python .ci/readme.py write`', file=sys.stderr); sys.exit(1)
         print(f'README.md and nbs/index.ipynb agree on their {len(a)} command blocks, and README.md is the index as Markdown')

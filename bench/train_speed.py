@@ -7,8 +7,8 @@ architecture, the main job, and Hugging Face's Trainer with its defaults and wit
         --json bench/results/train-speed-normalized.json                # where the tweet normalization's gain comes from
     python bench/train_speed.py --only main-job main-job-raw trainer-best trainer-best-normalized trainer-defaults \
         --epochs 1 --json bench/results/train-speed-1-epoch.json        # one epoch: the fixed cost of a whole process
-    python bench/train_speed.py --only main-job main-job-full-layer trainer-best-normalized --json bench/results/train-speed-levers.json
-                                                # the main job against the Trainer, and without the last layer for [CLS] only
+    python bench/train_speed.py --only main-job main-job-full-layer main-job-bernoulli trainer-best-normalized \
+        --json bench/results/train-speed-levers.json   # the main job against the Trainer, and without each lever of its own
     python bench/train_speed.py --quick        # the toy tweets, 1 epoch, a small BERT for the bert-base rows: the code runs, in seconds
 
 Every configuration runs in a child process of its own, so each gets a clean start and its own peak memory.
@@ -34,12 +34,18 @@ CONFIGS = {
     'main-job-raw':            "the main job with --normalize none: the raw text, as before the tweet normalization",
     'trainer-best-normalized': "HF Trainer's best settings on the text as --normalize NAME rewrites it (default: the main job's)",
     'main-job-full-layer':     "the main job with the full last layer, as before the last layer for [CLS] only",
+    'main-job-bernoulli':      "the main job with PyTorch's dropout masks (bernoulli_), as before the cheaper dropout masks",
 }
-# the main job with `prepare` leaving the last layer whole: the command run by hand, with smile_nb.loop's cls_only switched off
-FULL_LAYER = ("import sys, smile_nb.loop; smile_nb.loop.cls_only = lambda m: False; sys.argv[0] = 'smile-nb-train'; "
-              "from smile_nb.cli import smile_nb_train; smile_nb_train()")
+# the main job without one lever: the command run by hand, with smile_nb.loop's function for that lever switched off
+WITHOUT = {'main-job-full-layer': "smile_nb.loop.cls_only = lambda m: False",
+           'main-job-bernoulli': "import contextlib; smile_nb.loop.cheap_dropout = lambda d: contextlib.nullcontext()"}
+LEVERS = {'main-job-full-layer': ('cls_only', 'the last layer for [CLS] only'), 'main-job-bernoulli': ('dropout', 'the cheaper dropout masks')}
+def without(name:str) -> list:
+    "The command line of the main job with `name`'s lever switched off."
+    return [sys.executable, '-c', f"import sys, smile_nb.loop; {WITHOUT[name]}; sys.argv[0] = 'smile-nb-train'; "
+                                  "from smile_nb.cli import smile_nb_train; smile_nb_train()"]
 NORMALIZED = ('main-job-raw', 'trainer-best-normalized')   # where the gain comes from: run by default unless --normalize is none
-QUICK = ['seed-recipe', 'project-bert-base', 'main-job', 'main-job-full-layer', 'trainer-best-normalized']   # --quick: one of each code path
+QUICK = ['seed-recipe', 'project-bert-base', 'main-job', 'main-job-full-layer', 'main-job-bernoulli', 'trainer-best-normalized']   # --quick: one of each code path
 
 def bert_config(quick:bool=False):
     "bert-base-uncased's architecture (`BertConfig()`), or with --quick a two-layer BERT of width 128 of the same vocabulary."
@@ -149,7 +155,7 @@ def run_child(name:str, a) -> dict:
     with tempfile.TemporaryDirectory() as d:
         res = Path(d)/'result.json'
         main = name.startswith('main-job')
-        cmd = ((['smile-nb-train'] if name != 'main-job-full-layer' else [sys.executable, '-c', FULL_LAYER]) + ['--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if main else
+        cmd = ((without(name) if name in WITHOUT else ['smile-nb-train']) + ['--out', str(Path(d)/'model')] + (['--epochs', str(a.epochs)] if a.epochs != 10 else []) if main else
                [sys.executable, __file__, '--child', name, '--work', d, '--seed-steps', str(a.seed_steps), '--epochs', str(a.epochs)]
                + (['--quick'] if a.quick else []))
         if a.data: cmd += ['--data', a.data]
@@ -220,9 +226,10 @@ if __name__ == '__main__':
     if 'main-job-raw' in rows and 'main-job' in rows:
         summary['raw_wall_ratio'] = rows['main-job-raw']['wall_seconds'] / rows['main-job']['wall_seconds']
         print(f"main job / the same on the raw text: {summary['raw_wall_ratio']:.2f}x less wall time")
-    if 'main-job-full-layer' in rows and 'main-job' in rows:
-        summary['cls_only_wall_ratio'] = rows['main-job-full-layer']['wall_seconds'] / rows['main-job']['wall_seconds']
-        summary['cls_only_epoch_ratio'] = rows['main-job-full-layer']['epoch_seconds'] / rows['main-job']['epoch_seconds']
-        print(f"the last layer for [CLS] only: {summary['cls_only_wall_ratio']:.2f}x less wall time, {summary['cls_only_epoch_ratio']:.2f}x per epoch")
+    for name, (key, lever) in LEVERS.items():   # each lever's share: the main job without it against the main job
+        if name in rows and 'main-job' in rows:
+            summary[f'{key}_wall_ratio'] = rows[name]['wall_seconds'] / rows['main-job']['wall_seconds']
+            summary[f'{key}_epoch_ratio'] = rows[name]['epoch_seconds'] / rows['main-job']['epoch_seconds']
+            print(f"{lever}: {summary[f'{key}_wall_ratio']:.2f}x less wall time, {summary[f'{key}_epoch_ratio']:.2f}x per epoch")
     write_json(a.json, dict(command='python bench/train_speed.py ' + ' '.join(sys.argv[1:]), machine=machine(), normalize=a.normalize,
                             results=rows, summary=summary))

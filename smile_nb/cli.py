@@ -77,7 +77,7 @@ def choices(name:str # a parameter's name, as in `CHOICES`
     return tuple(c)
 
 # %% ../nbs/19_cli.ipynb #9715aa23
-METAVARS = dict(data='CSV', out='DIR', model='NAME|DIR', model_dir='MODEL_DIR', texts='TEXT', file='FILE', text_column='NAME',
+METAVARS = dict(data='FILE', out='DIR', model='NAME|DIR', model_dir='MODEL_DIR', texts='TEXT', file='FILE', text_column='NAME', label_column='NAME',
                 test_size='SHARE', seed='N', epochs='N', batch_size='N', val_batch_size='N', max_length='TOKENS', patience='EPOCHS',
                 train_subset='N', reinit_layers='N', chunk_size='N', lr='LR', head_lr='LR', warmup='STEPS|SHARE', weight_decay='WD',
                 lr_decay='FACTOR', label_smoothing='SHARE', logit_adjust='TAU', host='ADDRESS', port='PORT')   # what to type, by parameter
@@ -188,14 +188,14 @@ def _default_out(model:str=None # what --model names
 # %% ../nbs/19_cli.ipynb #a250f0a9
 @command
 @takes_settings   # one option per TrainSettings field: --epochs, --lr, --max-length, --class-weights, --no-freeze-embeddings, ...
-def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)
+def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download), or a labelled CSV, TSV or JSON lines file of your own with --text-column and --label-column
                    out:str=None, # output folder (default: under models/, named after --model; smile-minilm for the default model)
                    recipe:str=None, # a preset of settings: 'seed' runs the seed tutorial's recipe (bert-base-uncased, lr 1e-5, batch 4, fp32, ...); options given with it override it
                    resume:bool=False, # continue the interrupted run in --out, with its saved settings
                    overwrite:bool=False, # replace the model already in --out
                    train_embeddings:bool=False, # the same as --no-freeze-embeddings (kept for older command lines)
                    **kwargs):
-    "Fine-tune a BERT-family model on the SMILE tweets and save the best epoch's model, its ONNX copy and its model card."
+    "Fine-tune a BERT-family model on the SMILE tweets (or a labelled file of your own) and save the best epoch's model, its ONNX copy and its model card."
     from smile_nb.train import train
     from smile_nb.export import ExportOnnx
     from smile_nb.card import WriteCard
@@ -219,17 +219,20 @@ def smile_nb_train(data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, 
 # %% ../nbs/19_cli.ipynb #b8b8cf98
 @command
 def smile_nb_evaluate(model_dir:str, # a model folder saved by smile-nb-train
-                      data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download)
+                      data:str=None, # the SMILE CSV (default: $SMILE_DATA, Data/, the cache, or a download), or a labelled CSV, TSV or JSON lines file of your own
+                      text_column:str=None, # the column (JSON field) of your own --data with the text (default: the one the model was trained on)
+                      label_column:str=None, # the column (JSON field) of your own --data with the label (default: the one the model was trained on)
+                      all_rows:bool=False, # score every row of --data (a held-out file) instead of the validation split, the seed's 15%, cut from it
                       precision:str='auto', # the float format the model computes in (auto: bf16 where the device computes it natively, else fp32)
                       json:bool=False): # print one JSON object instead of the report
-    "Evaluate a saved model on the SMILE validation split."
+    "Evaluate a saved model on the validation split of its data, or on every row of a held-out file (--all-rows)."
     import json as _json
     from smile_nb.evaluate import evaluate_model
     with user_errors('smile-nb-evaluate'):
-        m = evaluate_model(model_dir, data, precision=precision, show=not json)
+        m = evaluate_model(model_dir, data, text_column, label_column, all_rows, precision=precision, show=not json)
         if json: return print(_json.dumps(m))
         print(f"weighted F1 {m['weighted_f1']:.4f}  macro F1 {m['macro_f1']:.4f}  accuracy {m['accuracy']:.4f}  "
-              f"validation loss {m['val_loss']:.4f}  ({m['n_val']} tweets)")
+              + (f"loss {m['val_loss']:.4f}  (all {m['n_val']} rows of {data or 'the SMILE data'})" if all_rows else f"validation loss {m['val_loss']:.4f}  ({m['n_val']} tweets)"))
 
 # %% ../nbs/19_cli.ipynb #e758093f
 @command(metavars={'out': 'FILE'})   # --out names a file here

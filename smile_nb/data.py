@@ -6,16 +6,17 @@ Docs: https://smile-nb.github.io/smile_nb/data.html.md"""
 
 # %% auto #0
 __all__ = ['LABELS', 'SMILE_FILE', 'SMILE_URL', 'SMILE_DOI', 'SMILE_SHA256', 'MENTION', 'LINK', 'TWEET_RULES', 'NORMALIZATIONS',
-           'NORMALIZATION_NOTES', 'TOY_WORDS', 'preprocess', 'label_dict', 'plot_counts', 'plot_lengths', 'cache_dir',
-           'find_data', 'download_smile', 'read_smile', 'load_smile', 'normalization_rules', 'normalize_tweet',
-           'toy_smile']
+           'NORMALIZATION_NOTES', 'TOY_WORDS', 'TOY_LABELS', 'preprocess', 'label_dict', 'plot_counts', 'plot_lengths',
+           'cache_dir', 'find_data', 'download_smile', 'read_smile', 'load_smile', 'normalization_rules',
+           'normalize_tweet', 'toy_smile', 'read_labelled', 'load_data', 'toy_labelled']
 
 # %% ../nbs/02_data.ipynb #e37ef8c4
-import csv, hashlib, io, os, re, urllib.error, urllib.request, warnings, zipfile
+import csv, hashlib, io, json, os, re, urllib.error, urllib.request, warnings, zipfile
 from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 from .core import SmileError, SmileWarning, atomic_write
+from .stream import SUFFIXES, _open, _find_column, csv_rows, jsonl_rows   # the reader of `smile-nb-predict --file`, for your own labelled files
 
 # %% ../nbs/02_data.ipynb #f2e7f19c
 def preprocess(df:pd.DataFrame, # the raw frame from `read_smile`
@@ -266,3 +267,78 @@ def toy_smile(counts:dict=None, # tweets per category; None: happy 36, not-relev
     df = pd.DataFrame(rows, columns=['text', 'category'])
     df.index = pd.RangeIndex(1, len(df) + 1, name='id')
     return df
+
+# %% ../nbs/02_data.ipynb #91621a8b
+def _labelled_format(path:Path) -> str:
+    "'csv', 'tsv' or 'jsonl': by the suffix of `path` (`SUFFIXES`), else sniffed from its first lines."
+    if path.suffix.lower() in SUFFIXES: return SUFFIXES[path.suffix.lower()]
+    with open(path, 'rb') as f: head = f.read(1 << 14).decode('utf-8', 'replace').lstrip('\ufeff \t\r\n')
+    if head.startswith('{'): return 'jsonl'
+    try: return {',': 'csv', '\t': 'tsv'}[csv.Sniffer().sniff('\n'.join(head.splitlines()[:20]), delimiters=',\t').delimiter]
+    except csv.Error: return 'csv'
+
+def _label(row, # a `Row` of the streaming reader, its text read
+           column:str # the label's column (JSON field)
+          ) -> tuple:
+    "The label in `column` of `row`, and what is wrong with it (None: nothing)."
+    if column not in row.fields: return None, f"line {row.line} has no {column!r} field (it has {', '.join(map(repr, row.fields))}; choose one with --label-column)"
+    v = row.fields[column]
+    if isinstance(v, bool) or not isinstance(v, (str, int)): return None, f"line {row.line}: {column!r} is {json.dumps(v)[:40]}, not a label"
+    return (str(v).strip(), None) if str(v).strip() else (None, f"line {row.line}: {column!r} is empty")
+
+# %% ../nbs/02_data.ipynb #7f32f423
+def read_labelled(path, # a CSV or TSV with a header row, or JSON lines: by its suffix (.csv, .tsv, .jsonl), else by its first lines
+                  text_column:str='text', # the column (JSON field) that holds the text
+                  label_column:str='label' # the column (JSON field) that holds the label
+                 ) -> pd.DataFrame:
+    "Read a labelled file of your own into the frame `read_smile` gives: `text` and `category` (the label), indexed by each row's line (`id`)."
+    p = Path(path)
+    if not p.is_file(): raise SmileError(f"the data file {p} {'is a folder' if p.is_dir() else 'does not exist'}; expected a CSV, TSV or JSON lines file")
+    fmt, ok, bad = _labelled_format(p), [], []
+    with _open(p) as f:
+        header, rows = (None, jsonl_rows(f, text_column)) if fmt == 'jsonl' else csv_rows(f, text_column, ',' if fmt == 'csv' else '\t', str(p))
+        if header is not None: label_column = _find_column(header, label_column, str(p), '--label-column')
+        for r in rows:
+            if r.error == f"line {r.line} is empty": continue   # a blank line
+            label, err = (None, r.error) if r.error else _label(r, label_column)
+            if err: bad.append((r.line, err))
+            else: ok.append((r.line, r.text, label))
+    if bad: raise SmileError(f"{p}: {bad[0][1]}" + (f" (problems on {_where([l for l, _ in bad[1:]])} too)" if len(bad) > 1 else '') + "; every row needs a text and a label")
+    if not ok: raise SmileError(f"{p} has no rows; expected one per text, with its {text_column!r} and its {label_column!r}")
+    df = pd.DataFrame(ok, columns=['id', 'text', 'category']).set_index('id')
+    if df.category.nunique() < 2: raise SmileError(f"{p}: every row has the label {df.category.iloc[0]!r} (column {label_column!r}); a classifier needs at least two labels")
+    return df
+
+# %% ../nbs/02_data.ipynb #c230db34
+def load_data(path=None, # the data file; None: the SMILE CSV, where `find_data` looks
+              text_column:str=None, # the text's column in your own file; None, with `label_column` None too: the file is the SMILE CSV
+              label_column:str=None # the label's column in your own file ('label' when only `text_column` is named)
+             ) -> pd.DataFrame:
+    "The preprocessed frame a run uses: the SMILE CSV as `load_smile` gives it, or your own labelled file (`read_labelled`) when a column is named."
+    if text_column is None and label_column is None:
+        if path is not None and Path(path).suffix.lower() in ('.tsv', '.tab', '.jsonl', '.ndjson', '.json'):
+            raise SmileError(f"{path} is not the SMILE CSV (id,text,category without a header): name its text and label columns with --text-column and --label-column")
+        return load_smile(path)
+    if path is None: raise SmileError("--text-column and --label-column name the columns of a file of your own: give the file with --data")
+    return preprocess(read_labelled(path, text_column or 'text', label_column or 'label'), drop_multilabel=False, drop_nocode=False)
+
+# %% ../nbs/02_data.ipynb #9f2aacf2
+TOY_LABELS = {'sad': 'gloomy', 'happy': 'upbeat', 'angry': 'cross'}   # toy classes under the names a file of your own might give them
+
+# %% ../nbs/02_data.ipynb #b3f64819
+def toy_labelled(path, # the file to write: .jsonl, .csv or .tsv
+                 names:dict=None, # {toy class: its label in the file}; None: `TOY_LABELS`
+                 n:int=24, # texts per label
+                 text_column:str='tweet', # the text's column (JSON field)
+                 label_column:str='feeling', # the label's column
+                 seed:int=0 # seeds the made-up texts and their order
+                ) -> Path:
+    "Write a small labelled file of your own kind: `toy_smile`'s tweets of the classes in `names`, renamed and shuffled, under named columns."
+    names, p = names or TOY_LABELS, Path(path)
+    toy = toy_smile({c: n for c in names}, seed).sample(frac=1, random_state=seed)
+    df = pd.DataFrame({text_column: toy.text.values, label_column: toy.category.map(names).values})
+    fmt = SUFFIXES.get(p.suffix.lower())
+    if fmt == 'jsonl': df.to_json(p, orient='records', lines=True, force_ascii=False)
+    elif fmt in ('csv', 'tsv'): df.to_csv(p, sep=',' if fmt == 'csv' else '\t', index=False)
+    else: raise SmileError(f"{p}: expected a .jsonl, .csv or .tsv file name")
+    return p

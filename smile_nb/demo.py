@@ -12,7 +12,7 @@ __all__ = ['FALLBACK_EXAMPLES', 'MAX_CHARS', 'MAX_ROWS', 'MAX_UPLOAD', 'example_
 import csv, json, tempfile
 from pathlib import Path
 from .core import SmileError, DEFAULT_OUT, check_model_dir
-from .card import per_class_table
+from .card import per_class_table, smile_data
 
 # %% ../nbs/16_demo.ipynb #33535470
 FALLBACK_EXAMPLES = {'happy': 'What a wonderful afternoon at the museum, thank you!', 'not-relevant': 'Opening hours over the bank holiday weekend',
@@ -77,12 +77,12 @@ def predictions_csv(results:list, # what `Predictor` returns
 # %% ../nbs/16_demo.ipynb #2f466130
 def model_summary(model_dir # a saved model folder
                  ) -> str:
-    "Markdown for the model tab: F1 and accuracy, the per-class table beside the seed's, and the model card's text."
+    "Markdown for the model tab: F1 and accuracy, the per-class table (beside the seed's, for a model of the SMILE data), and the model card's text."
     d = check_model_dir(model_dir)
     if not (d/'metrics.json').is_file(): return f"`{d.name}` has no `metrics.json`: it was not saved by `smile-nb-train`, so there are no validation figures to show."
     m = json.loads((d/'metrics.json').read_text(encoding='utf-8'))
     head = (f"### {d.name} on the validation split ({m['n_val']} tweets)\n\nWeighted F1 **{m['weighted_f1']:.4f}**, macro F1 "
-            f"**{m['macro_f1']:.4f}**, accuracy **{m['accuracy']:.4f}** (best epoch {m['best_epoch']} of {m['epochs']}).\n\n" + per_class_table(m['per_class']))
+            f"**{m['macro_f1']:.4f}**, accuracy **{m['accuracy']:.4f}** (best epoch {m['best_epoch']} of {m['epochs']}).\n\n" + per_class_table(m['per_class'], smile_data(m)))
     card = (d/'README.md').read_text(encoding='utf-8').split('---\n', 2)[-1] if (d/'README.md').is_file() else ''
     card = '\n## '.join(s for s in card.split('\n## ') if not s.startswith('Results'))   # its results are the table above
     return head + ('\n\n---\n\n' + card.replace('\n# ', '\n### ', 1) if card else '')
@@ -97,7 +97,8 @@ def build_demo(model_dir=DEFAULT_OUT, # a saved model folder
     from smile_nb.predict import Predictor
     d = check_model_dir(model_dir)
     predictor = Predictor(d, backend=backend)
-    examples, real = example_tweets(data)
+    smile = set(predictor.labels) <= set(FALLBACK_EXAMPLES)   # the SMILE classes; else a model of your own labels
+    examples, real = example_tweets(data) if smile else ({}, False)
 
     def guard(f):
         "Run `f`; a user's mistake becomes a message in the page."
@@ -120,14 +121,14 @@ def build_demo(model_dir=DEFAULT_OUT, # a saved model folder
         return preview, str(predictions_csv(res))
 
     with gr.Blocks(title=f"smile_nb: {d.name}") as demo:
-        gr.Markdown(f"# Emotion of a tweet\nModel `{d.name}` ({predictor.backend} backend), classes: {', '.join(predictor.labels)}.")
+        gr.Markdown(f"# {'Emotion of a tweet' if smile else 'Classify a text'}\nModel `{d.name}` ({predictor.backend} backend), classes: {', '.join(predictor.labels)}.")
         with gr.Tab('Classify'):
             with gr.Row():
                 with gr.Column():
-                    text = gr.Textbox(label='Tweet', lines=3, placeholder='What a wonderful exhibition!', elem_id='text')
+                    text = gr.Textbox(label='Tweet' if smile else 'Text', lines=3, placeholder='What a wonderful exhibition!', elem_id='text')
                     button = gr.Button('Classify', variant='primary', elem_id='classify')
-                label = gr.Label(num_top_classes=len(predictor.labels), label='Emotion', elem_id='label')
-            gr.Examples([[t] for t in examples.values()], inputs=text, example_labels=[f"{k}: {t[:60]}" for k, t in examples.items()],
+                label = gr.Label(num_top_classes=len(predictor.labels), label='Emotion' if smile else 'Label', elem_id='label')
+            if examples: gr.Examples([[t] for t in examples.values()], inputs=text, example_labels=[f"{k}: {t[:60]}" for k, t in examples.items()],
                         label='Validation tweets, one per class' if real else 'Examples (the SMILE data was not found)')
             button.click(guard(classify), text, label, api_name='classify')
             text.submit(guard(classify), text, label)

@@ -14,7 +14,7 @@ import pandas as pd, torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from .core import SmileError, SmileWarning, check_model_dir, trained_with
 from .device import choose_precision, autocast
-from .data import LABELS, load_smile
+from .data import LABELS, load_smile, load_data
 from .split import split_smile
 from .encode import encode, SmileDataset
 from .loaders import val_loader
@@ -72,24 +72,30 @@ def relabel(df:pd.DataFrame, # frame with a `category` column
            ) -> pd.DataFrame:
     "`df` with its `label` column taken from the model's `{label: id}`; an error for categories the model lacks."
     unknown = sorted(set(df.category) - set(labels))
-    if unknown: raise SmileError(f"the data has categories the model does not know: {', '.join(unknown)} (the model knows {', '.join(labels)})")
+    if unknown: raise SmileError(f"the data has categories the model does not know: {', '.join(unknown)} (the model knows {', '.join(sorted(labels, key=labels.get))})")
     return df.assign(label=df.category.map(labels))
 
 # %% ../nbs/10_evaluate.ipynb #0883f9ca
 def evaluate_model(model_dir, # a saved model folder
-                   data=None, # the SMILE CSV, as for `find_data`, or a split frame
+                   data=None, # the data file, as for `load_data` (None: the SMILE CSV), or a split frame
+                   text_column:str=None, # the text's column in a file of your own; None, with `label_column` None too: those the model was trained on
+                   label_column:str=None, # the label's column in a file of your own
+                   all_rows:bool=False, # score every row of `data` (a held-out file), not the validation part of the seed's split
                    precision:str='auto', # as in `train`
                    batch_size:int=64, # tweets per batch; no gradients, so larger than training's
                    show:bool=True # print the seed's per-class accuracy?
                   ) -> dict:
-    "Validation loss, weighted and macro F1, accuracy, per-class numbers and the confusion matrix of a saved model."
+    "Loss, weighted and macro F1, accuracy, per-class numbers and the confusion matrix of a saved model on the validation split (or every row) of `data`."
     model, tok, labels = load_trained(model_dir)
-    df = data if isinstance(data, pd.DataFrame) else split_smile(load_smile(data))
-    val = relabel(df[df.data_type == 'val'], labels)
-    ds = SmileDataset(encode(val.text, tok, trained_with(model_dir).max_length), val.label, val.index)   # the model's own cap
+    tw = trained_with(model_dir)   # the model's token cap, and the settings it was trained with
+    if text_column is None and label_column is None: text_column, label_column = tw.settings.get('text_column'), tw.settings.get('label_column')
+    df = data if isinstance(data, pd.DataFrame) else load_data(data, text_column, label_column)
+    if not all_rows: df = (df if 'data_type' in df else split_smile(df)).query("data_type == 'val'")
+    val = relabel(df, labels)
+    ds = SmileDataset(encode(val.text, tok, tw.max_length), val.label, val.index)   # the model's own cap
     device = 'cuda' if torch.cuda.is_available() else 'cpu'
     p = choose_precision(precision, device)
     with autocast(p, device): loss, logits, y = validate(model.to(device), [{k: v.to(device) for k, v in b.items()} for b in val_loader(ds, tok, batch_size)])
     if show: accuracy_per_class(logits, y, labels)
     m = evaluate_logits(logits, y, labels)
-    return dict(val_loss=loss, **m, n_val=len(y), confusion=confusion(logits, y, labels).values.tolist(), precision=p, device=device)
+    return dict(val_loss=loss, **m, n_val=len(y), rows='all' if all_rows else 'val', confusion=confusion(logits, y, labels).values.tolist(), precision=p, device=device)

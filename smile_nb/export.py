@@ -23,16 +23,17 @@ SAMPLE_TEXTS = ['What a wonderful exhibition, thank you!', 'Closed again.', 'so 
 
 # %% ../nbs/13_export.ipynb #f07c9ecc
 def onnx_session(path, # an ONNX file
-                 threads:int=None # threads per operation; None: one per core this process may use
+                 threads:int=None, # threads per operation; None: one per core this process may use
+                 device:str='cpu' # 'cpu', or 'cuda' for onnxruntime's CUDA provider (the onnxruntime-gpu build)
                 ):
-    "An onnxruntime `InferenceSession` on the CPU with every graph optimisation on."
+    "An onnxruntime `InferenceSession` on `device` with every graph optimisation on."
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
     opts.intra_op_num_threads = threads or cores
     opts.log_severity_level = 3   # errors only: its notes on graph rewrites are not for users
-    return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+    return ort.InferenceSession(str(path), opts, providers=['CUDAExecutionProvider'] * (device == 'cuda') + ['CPUExecutionProvider'])
 
 # %% ../nbs/13_export.ipynb #a04143ba
 def _check_against(path:Path, net, tok, texts, atol:float, max_length:int=None) -> float:

@@ -18,11 +18,12 @@ from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from .core import SmileError
 from .device import choose_precision
-from .data import find_data, read_smile, preprocess, label_dict as get_label_dict
+from .data import find_data, read_smile, preprocess, load_data, label_dict as get_label_dict
 from .split import split_smile
 from .encode import load_tokenizer, encode_split
 from .model import load_model, freeze_embeddings, reinit_layers
 from .lastlayer import cls_only
+from .dropout import cheap_dropout
 from .loaders import train_loader, val_loader
 from .optim import make_optimizer, make_scheduler
 from .metrics import validate, evaluate_logits
@@ -46,7 +47,8 @@ def fit(run # a `Run`: the model, batches, optimizer and schedule to train with,
         total, t0 = 0.0, time.perf_counter()
         for batch in run.train_dl:   # each batch is on the device already
             labels = batch.pop('labels')
-            run.logits = model(**batch).logits.float()   # forward
+            with cheap_dropout(acc.device):   # on the CPU, dropout masks from 16 random bits each (Cheaper dropout masks)
+                run.logits = model(**batch).logits.float()   # forward
             run.loss = F.cross_entropy(run.logits, labels, weight=run.loss_weight, label_smoothing=s.label_smoothing)
             run('after_loss')
             acc.backward(run.loss)   # backward: the gradients
@@ -121,11 +123,11 @@ class Run:
             if hook: hook(self)
 
 # %% ../nbs/09_loop.ipynb #f7912a05
-def run_data(settings:TrainSettings, # the run's settings: `seed` and `train_subset`
-             data=None # the SMILE CSV, as for `find_data`; or a split frame
+def run_data(settings:TrainSettings, # the run's settings: `seed`, `train_subset`, and `text_column` and `label_column` for a file of your own
+             data=None # the data file, as for `load_data` (None: the SMILE CSV); or a split frame
             ) -> pd.DataFrame:
-    "The run's split frame: the seed's split of the CSV (or `data` itself), cut to `train_subset` training tweets if asked."
-    df = data if isinstance(data, pd.DataFrame) else split_smile(preprocess(read_smile(find_data(data))))
+    "The run's split frame: the seed's split of the data file (or `data` itself), cut to `train_subset` training tweets if asked."
+    df = data if isinstance(data, pd.DataFrame) else split_smile(load_data(data, settings.text_column, settings.label_column))
     if settings.train_subset:   # a few training tweets for quick checks; validation whole
         train = df[df.data_type == 'train']
         keep = train.sample(min(settings.train_subset, len(train)), random_state=settings.seed).index
@@ -157,7 +159,7 @@ def logit_offset(labels, # the label id of every training example
 
 # %% ../nbs/09_loop.ipynb #223d4d83
 def prepare(settings:TrainSettings, # what to train, checked (`make_settings`)
-            data=None, # the SMILE CSV, as for `find_data`; or a split frame
+            data=None, # the data file, as for `load_data` (None: the SMILE CSV); or a split frame
             log=print # where the run reports what it does
            ) -> Run:
     "A `Run` ready for `fit`: device and precision, the split, tokenizer, model, batches, optimizer and schedule."

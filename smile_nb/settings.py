@@ -47,6 +47,8 @@ class TrainSettings:
     label_smoothing:float=0.0 # share of each target spread evenly over all classes in the loss
     reinit_layers:int=0 # top encoder layers that start from fresh random weights instead of pretrained ones
     logit_adjust:float=1.0 # tau of the logit adjustment saved in the model: logits shifted by -tau x log(training share of each class); 0: none
+    text_column:str=None # --data is a labelled file of your own (CSV or TSV with a header row, or JSON lines): the column (JSON field) with the text ('text' if only --label-column is given); neither given: --data is the SMILE CSV
+    label_column:str=None # the column (JSON field) of your own --data with the label: any labels, numbered in order of first appearance ('label' if only --text-column is given)
 
     def check(self):
         "`self` if every setting is usable, else a `SmileError` naming the option as the command line spells it."
@@ -68,6 +70,9 @@ class TrainSettings:
         if self.normalize not in NORMALIZATIONS: raise SmileError(f"--normalize must be one of {', '.join(NORMALIZATIONS)}, got {self.normalize!r}")
         if self.padding not in PADDINGS: raise SmileError(f"--padding must be one of {', '.join(PADDINGS)}, got {self.padding!r}")
         if self.select not in SELECT: raise SmileError(f"--select must be one of {', '.join(SELECT)}, got {self.select!r}")
+        for name in ('text_column', 'label_column'):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, str) or not v.strip()): raise SmileError(f"{flag(name)} must name a column of --data, got {v!r}")
         return self
 
     @classmethod

@@ -86,12 +86,12 @@ def jsonl_rows(f, # a binary stream of JSON lines
         else: yield Row(n, error=f"line {n} is {_JSON_TYPES.get(type(obj), 'JSON')}; expected an object with a {column!r} field")
 
 # %% ../nbs/17_stream.ipynb #fe967bb0
-def _find_column(header:list, column:str, name:str) -> str:
+def _find_column(header:list, column:str, name:str, option:str='--text-column') -> str:
     "`column` as the header spells it (an exact match, else the one match ignoring case)."
     if column in header: return column
     near = [h for h in header if h.strip().lower() == column.strip().lower()]
     if len(near) == 1: return near[0]
-    raise SmileError(f"{name} has no column {column!r}; its columns are {', '.join(map(repr, header)) or 'none'} (choose one with --text-column)")
+    raise SmileError(f"{name} has no column {column!r}; its columns are {', '.join(map(repr, header)) or 'none'} (choose one with {option})")
 
 # %% ../nbs/17_stream.ipynb #7e6b9ea9
 def csv_rows(f, # a binary stream of CSV (or TSV) with a header row

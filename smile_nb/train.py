@@ -250,7 +250,7 @@ def check_launch() -> int:
 
 # %% ../nbs/12_train.ipynb #e1984f95
 @takes_settings
-def train(data=None, # the SMILE CSV, as for `find_data`; or a split frame
+def train(data=None, # the data file, as for `load_data` (None: the SMILE CSV; a file of your own with `text_column`, `label_column`); or a split frame
           out=DEFAULT_OUT, # the output folder
           *,
           recipe:str=None, # a preset of settings (`RECIPES`): 'seed' is the seed tutorial's; the keywords below override it
