@@ -16,7 +16,7 @@ from pathlib import Path
 from fastcore.script import anno_parser
 from . import __version__
 from .core import SmileError, DEFAULT_OUT, user_errors
-from .device import PRECISIONS
+from .device import PRECISIONS, DEVICES
 from .settings import DEFAULTS, PADDINGS, RECIPES, SELECT, TrainSettings, takes_settings
 from .stream import CHUNK_SIZE, FORMATS, ON_ERROR
 
@@ -61,7 +61,7 @@ def command(func=None, # the function to make a command of
     return _f
 
 # %% ../nbs/19_cli.ipynb #397d50c4
-CHOICES = {'precision': PRECISIONS, 'padding': PADDINGS, 'select': tuple(SELECT), 'recipe': tuple(RECIPES),
+CHOICES = {'precision': PRECISIONS, 'device': DEVICES, 'padding': PADDINGS, 'select': tuple(SELECT), 'recipe': tuple(RECIPES),
            'format': FORMATS, 'on_error': ON_ERROR, 'rare': ('error', 'train'),   # `split_smile`'s two answers to a class with < 2 tweets
            'normalize': 'smile_nb.data:NORMALIZATIONS', 'backend': 'smile_nb.predict:BACKENDS'}   # 'module:NAME': imported only by a command that has the option
 
@@ -106,8 +106,10 @@ def env_report() -> dict:
         import onnxruntime
         r['onnxruntime providers'] = ', '.join(onnxruntime.get_available_providers())
     except Exception: pass
-    from smile_nb.predict import openvino_bf16
-    r['backend auto (with model.onnx)'] = 'openvino, bf16' if openvino_bf16() else 'onnx, fp32'
+    from smile_nb.device import choose_device
+    from smile_nb.predict import openvino_bf16, onnx_cuda
+    r['device auto (prediction)'] = dev = choose_device()
+    r['backend auto (with model.onnx)'] = ('onnx, CUDA' if onnx_cuda() else 'torch, CUDA') if dev == 'cuda' else 'openvino, bf16' if openvino_bf16() else 'onnx, fp32'
     return r
 
 # %% ../nbs/19_cli.ipynb #ed51d67f
@@ -224,12 +226,13 @@ def smile_nb_evaluate(model_dir:str, # a model folder saved by smile-nb-train
                       label_column:str=None, # the column (JSON field) of your own --data with the label (default: the one the model was trained on)
                       all_rows:bool=False, # score every row of --data (a held-out file) instead of the validation split, the seed's 15%, cut from it
                       precision:str='auto', # the float format the model computes in (auto: bf16 where the device computes it natively, else fp32)
+                      device:str='auto', # where the model computes (auto: a CUDA GPU where torch can use one, else the CPU)
                       json:bool=False): # print one JSON object instead of the report
     "Evaluate a saved model on the validation split of its data, or on every row of a held-out file (--all-rows)."
     import json as _json
     from smile_nb.evaluate import evaluate_model
     with user_errors('smile-nb-evaluate'):
-        m = evaluate_model(model_dir, data, text_column, label_column, all_rows, precision=precision, show=not json)
+        m = evaluate_model(model_dir, data, text_column, label_column, all_rows, precision=precision, device=device, show=not json)
         if json: return print(_json.dumps(m))
         print(f"weighted F1 {m['weighted_f1']:.4f}  macro F1 {m['macro_f1']:.4f}  accuracy {m['accuracy']:.4f}  "
               + (f"loss {m['val_loss']:.4f}  (all {m['n_val']} rows of {data or 'the SMILE data'})" if all_rows else f"validation loss {m['val_loss']:.4f}  ({m['n_val']} tweets)"))
@@ -247,7 +250,8 @@ def smile_nb_predict(model_dir:str, # a model folder saved by smile-nb-train
                      json:bool=False, # one JSON object per line: the input's fields, label, score, scores
                      chunk_size:int=CHUNK_SIZE, # texts read and answered at a time (the first chunks are smaller)
                      batch_size:int=64, # texts per batch
-                     backend:str='auto', # how the model runs: openvino, onnxruntime (onnx, onnx-int8) or torch (auto: openvino in bf16 where it is installed and the CPU has native bf16, else onnx, with model.onnx; else torch)
+                     backend:str='auto', # how the model runs: openvino, onnxruntime (onnx, onnx-int8) or torch (auto on the CPU: openvino in bf16 where it is installed and the CPU has native bf16, else onnx, with model.onnx; else torch; on a GPU: onnx with onnxruntime-gpu, else torch)
+                     device:str='auto', # where the model computes (auto: a CUDA GPU where the driver shows one, else the CPU)
                      precision:str='auto', # the float format (auto: bf16 where the device computes it natively, else fp32; fp32: the exact engines, so auto picks onnx)
                      no_progress:bool=False): # no progress bar (one is drawn on standard error when that is a terminal)
     "Classify the emotion of each text with a saved model, streaming a file or standard input in chunks."
@@ -259,7 +263,7 @@ def smile_nb_predict(model_dir:str, # a model folder saved by smile-nb-train
         if resume and not out: raise SmileError("--resume continues an unfinished --out file; give the same --out")
         try:
             s = run_stream(file or list(texts), model_dir, out, format, text_column, 'json' if json else None, resume, on_error=on_error, chunk_size=chunk_size,
-                           progress=False if no_progress else None, note=say, predictor_kw=dict(backend=backend, batch_size=batch_size, precision=precision))
+                           progress=False if no_progress else None, note=say, predictor_kw=dict(backend=backend, batch_size=batch_size, precision=precision, device=device))
         except BrokenPipeError:   # the reader went away (`| head`): stop quietly, as cat does
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()); sys.exit(141)
         if s.get('complete'): return say(f"{out} is complete; nothing to resume")
@@ -287,11 +291,12 @@ def smile_nb_export(model_dir:str, # a saved model folder: smile-nb-train's, or 
 def smile_nb_demo(model_dir:str=DEFAULT_OUT, # a model folder saved by smile-nb-train
                   host:str='127.0.0.1', # the address to bind; 0.0.0.0 lets other machines reach the page
                   port:int=7860, # the port to serve on
-                  backend:str='auto'): # how the model runs: openvino, onnxruntime (onnx, onnx-int8) or torch (auto: as for smile-nb-predict)
+                  backend:str='auto', # how the model runs: openvino, onnxruntime (onnx, onnx-int8) or torch (auto: as for smile-nb-predict)
+                  device:str='auto'): # where the model computes (auto: a CUDA GPU where the driver shows one, else the CPU)
     "Serve a web page (Gradio) that classifies tweets with a saved model; Ctrl-C stops it."
     with user_errors('smile-nb-demo'):
         try: import gradio
         except ImportError: raise SmileError('smile-nb-demo needs Gradio, an optional extra: pip install "smile-nb[demo]" (or pip install gradio)') from None
         from smile_nb.demo import serve
-        try: serve(model_dir, host, port, backend)
+        try: serve(model_dir, host, port, backend, device)
         except OSError as e: raise SmileError(f"--host {host} --port {port}: cannot serve there ({str(e).splitlines()[0][:160]}); choose another --port") from None

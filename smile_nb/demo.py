@@ -90,13 +90,14 @@ def model_summary(model_dir # a saved model folder
 # %% ../nbs/16_demo.ipynb #dee05235
 def build_demo(model_dir=DEFAULT_OUT, # a saved model folder
                backend:str='auto', # as for `Predictor`
-               data=None # the SMILE CSV, for the example tweets
+               data=None, # the SMILE CSV, for the example tweets
+               device:str='auto' # as for `Predictor`: a GPU where one is visible, else the CPU
               ):
     "The Gradio `Blocks` app: classify a text, classify a file, and the model's figures, card and plots."
     import gradio as gr
     from smile_nb.predict import Predictor
     d = check_model_dir(model_dir)
-    predictor = Predictor(d, backend=backend)
+    predictor = Predictor(d, backend=backend, device=device)
     smile = set(predictor.labels) <= set(FALLBACK_EXAMPLES)   # the SMILE classes; else a model of your own labels
     examples, real = example_tweets(data) if smile else ({}, False)
 
@@ -150,9 +151,10 @@ def serve(model_dir=DEFAULT_OUT, # a saved model folder
           host:str='127.0.0.1', # the address to bind; 0.0.0.0 lets other machines in
           port:int=7860, # the port
           backend:str='auto', # as for `Predictor`
+          device:str='auto', # as for `Predictor`
           block:bool=True # wait until interrupted (False: return the running app, for tests)
          ):
     "Start the demo on `host:port`."
-    demo = build_demo(model_dir, backend)
+    demo = build_demo(model_dir, backend, device=device)
     demo.launch(server_name=host, server_port=port, max_file_size=MAX_UPLOAD, prevent_thread_lock=not block, quiet=not block, inline=False)
     return demo

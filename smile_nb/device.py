@@ -6,7 +6,7 @@ Docs: https://smile-nb.github.io/smile_nb/device.html.md"""
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'DEVICES', 'cpu_has_bf16', 'auto_precision', 'default_device', 'gpu_visible', 'choose_device',
-           'choose_precision', 'autocast']
+           'torch_device', 'choose_precision', 'autocast']
 
 # %% ../nbs/22_device.ipynb #e258e9c7
 import contextlib, os, shutil
@@ -54,6 +54,16 @@ def choose_device(device:str='auto' # 'auto', 'cpu' or 'cuda'
     "'cuda' or 'cpu': `device` itself, or for 'auto' the GPU where `gpu_visible()`, else the CPU."
     if device not in DEVICES: raise SmileError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
     return device if device != 'auto' else 'cuda' if gpu_visible() else 'cpu'
+
+# %% ../nbs/22_device.ipynb #0c3198d6
+def torch_device(device:str='auto' # 'auto', 'cpu' or 'cuda'
+                ) -> str:
+    "The device torch computes on for `device`: 'auto' is CUDA where torch can use it, else the CPU."
+    import torch
+    choose_device(device)   # a name it knows
+    if device == 'cuda' and not torch.cuda.is_available():
+        raise SmileError("--device cuda: torch sees no CUDA GPU here (torch.cuda.is_available() is False); use --device cpu")
+    return device if device != 'auto' else 'cuda' if torch.cuda.is_available() else 'cpu'
 
 # %% ../nbs/22_device.ipynb #a9d41117
 def choose_precision(precision:str='auto', # 'auto', 'fp32', 'bf16' or 'fp16'

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd, torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from .core import SmileError, SmileWarning, check_model_dir, trained_with
-from .device import choose_precision, autocast
+from .device import choose_precision, autocast, torch_device
 from .data import LABELS, load_smile, load_data
 from .split import split_smile
 from .encode import encode, SmileDataset
@@ -82,10 +82,12 @@ def evaluate_model(model_dir, # a saved model folder
                    label_column:str=None, # the label's column in a file of your own
                    all_rows:bool=False, # score every row of `data` (a held-out file), not the validation part of the seed's split
                    precision:str='auto', # as in `train`
+                   device:str='auto', # 'auto' (a CUDA GPU where torch can use one, else the CPU), 'cpu' or 'cuda'
                    batch_size:int=64, # tweets per batch; no gradients, so larger than training's
                    show:bool=True # print the seed's per-class accuracy?
                   ) -> dict:
     "Loss, weighted and macro F1, accuracy, per-class numbers and the confusion matrix of a saved model on the validation split (or every row) of `data`."
+    device = torch_device(device)   # before loading: a GPU that is not there is a one-line error
     model, tok, labels = load_trained(model_dir)
     tw = trained_with(model_dir)   # the model's token cap, and the settings it was trained with
     if text_column is None and label_column is None: text_column, label_column = tw.settings.get('text_column'), tw.settings.get('label_column')
@@ -93,7 +95,6 @@ def evaluate_model(model_dir, # a saved model folder
     if not all_rows: df = (df if 'data_type' in df else split_smile(df)).query("data_type == 'val'")
     val = relabel(df, labels)
     ds = SmileDataset(encode(val.text, tok, tw.max_length), val.label, val.index)   # the model's own cap
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
     p = choose_precision(precision, device)
     with autocast(p, device): loss, logits, y = validate(model.to(device), [{k: v.to(device) for k, v in b.items()} for b in val_loader(ds, tok, batch_size)])
     if show: accuracy_per_class(logits, y, labels)

@@ -56,12 +56,10 @@ class TorchRunner:
     def __init__(self, model, # a saved model folder, or the `(model, tokenizer, labels)` that `load_trained` returns
                  max_length:int=None, # longer texts are truncated to this many tokens; None: the cap the model was trained with
                  precision:str='auto', # as in `train`
-                 device:str=None): # 'cpu' or 'cuda'; None: where a loaded model is, the CPU for a folder
-        import torch
-        from smile_nb.device import choose_precision
+                 device:str=None): # 'auto', 'cpu' or 'cuda' (see `torch_device`); None: where a loaded model is, the CPU for a folder
+        from smile_nb.device import choose_precision, torch_device
         from smile_nb.evaluate import load_trained
-        if device == 'cuda' and not torch.cuda.is_available():
-            raise SmileError("--device cuda: torch sees no CUDA GPU here (torch.cuda.is_available() is False); use --device cpu")
+        device = device and torch_device(device)   # before loading: a GPU that is not there is a one-line error
         self.net, self.tok, labels = model if isinstance(model, tuple) else load_trained(model)
         self.net.eval()
         if device or not isinstance(model, tuple): self.net.to(device or 'cpu')
@@ -169,7 +167,7 @@ class Predictor:
         if self.backend.startswith('onnx') and precision not in ('auto', 'fp32') or self.backend == 'openvino' and precision == 'fp16':
             raise SmileError(f"--precision {precision} applies to the torch backend{' (openvino: bf16 or fp32)' if self.backend == 'openvino' else ''}; "
                              f"the onnx backends compute in fp32 (use --backend torch)")
-        self.runner = TorchRunner(model, max_length, precision, None if loaded and device == 'auto' else dev) if self.backend == 'torch' else \
+        self.runner = TorchRunner(model, max_length, precision, None if loaded and device == 'auto' else device) if self.backend == 'torch' else \
                       OpenVinoRunner(model, max_length, threads, precision) if self.backend == 'openvino' else \
                       OnnxRunner(model, INT8_FILE if self.backend == 'onnx-int8' else ONNX_FILE, max_length, threads, dev)
         self.model, self.labels, self.max_length = model, self.runner.labels, self.runner.max_length
