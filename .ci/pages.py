@@ -11,7 +11,9 @@
 - sidebar-course: the committed sidebar (nbs/sidebar.yml) lists the course first, Tasks 2-10 (02_* ... 10_*) in order
   in its section "The course", then every other notebook once, and nothing that is not in nbs/;
 - readme-course: the first notebooks README.md links to are the course's, 02_* ... 10_*, in order;
-- readme-links: every relative link in README.md (as GitHub reads it, from the repository's root) names a file that exists.
+- readme-links: every relative link in README.md (as GitHub reads it, from the repository's root) names a file that exists;
+- course-colab: each course notebook (02_* ... 10_*) opens, after its `default_exp` cell, with the cell that installs the
+  package where it is missing (Google Colab), from the repository that pyproject.toml's [project.urls] names.
 """
 import json, re, sys
 from html.parser import HTMLParser
@@ -113,9 +115,23 @@ def check_readme_links():
     dead = sorted({t for t in rel if not (root/unquote(urlsplit(t).path)).exists()})
     return not dead, f"README.md: {len(rel)} relative links, {len(dead)} to a missing file" + (f": {dead}" if dead else '')
 
+def check_course_colab():
+    sys.path.insert(0, str(root/'.ci'))
+    from readme import addresses
+    owner, name = addresses()
+    want = f'%pip install -q "smile-nb @ git+https://github.com/{owner}/{name}"'
+    course = [p for p in sorted(nbs.glob('*.ipynb')) if p.name[:2] in COURSE]
+    def opens_with_install(p):
+        code = cells(p, 'code')
+        at = next((i for i, c in enumerate(code) if c.startswith('#| default_exp')), -1)
+        nxt = code[at + 1] if at + 1 < len(code) else ''
+        return 'import smile_nb' in nxt and 'except ImportError' in nxt and want in nxt
+    missing = [p.name for p in course if not opens_with_install(p)]
+    return len(course) == len(COURSE) and not missing, f"course notebooks that install the package where it is missing (Colab): {len(course) - len(missing)} of {len(COURSE)}" + (f"; not: {missing}" if missing else '')
+
 CHECKS = {'readme-words': check_readme_words, 'benchmarks-words': check_benchmarks_words, 'table-rows': check_table_rows,
           'sidebar-course': check_sidebar_course, 'readme-course': check_readme_course,
-          'readme-links': check_readme_links}
+          'readme-links': check_readme_links, 'course-colab': check_course_colab}
 
 if __name__ == '__main__':
     args = sys.argv[1:]

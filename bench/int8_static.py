@@ -6,7 +6,7 @@
 NNCF (`nncf.quantize`) fixes every activation's scale from calibration batches (here 1,024 training tweets of the
 seed's split, batches of 32 sorted by length), so a tweet's answer does not depend on its batch, as dynamic int8's
 does (`int8-batching.json`). Each setting is scored by the first part of the engine rule (bench/engine_quality.py):
-labels against onnxruntime fp32 on the 3,045 distinct labelled and unlabelled tweets, at least 99.5%. Then
+labels against onnxruntime fp32 on the 3,038 distinct labelled and unlabelled tweets, at least 99.5%. Then
 `nncf.quantize_with_accuracy_control`, with agreement against fp32 on the unlabelled tweets as its metric (they
 play no part in training) and at most 0.3 points of drop allowed, for `--ac-iterations` rounds of putting the
 operations it ranks worst back into floating point. The warm pass of the int8 model and of OpenVINO's default

@@ -7,7 +7,7 @@ architecture, the main job, and Hugging Face's Trainer with its defaults and wit
         --json bench/results/train-speed-normalized.json                # where the tweet normalization's gain comes from
     python bench/train_speed.py --only main-job main-job-raw trainer-best trainer-best-normalized trainer-defaults \
         --epochs 1 --json bench/results/train-speed-1-epoch.json        # one epoch: the fixed cost of a whole process
-    python bench/train_speed.py --only main-job main-job-full-layer main-job-bernoulli trainer-best-normalized \
+    python bench/train_speed.py --only main-job main-job-full-layer main-job-bernoulli trainer-best trainer-best-normalized \
         --json bench/results/train-speed-levers.json   # the main job against the Trainer, and without each lever of its own
     python bench/train_speed.py --quick        # the toy tweets, 1 epoch, a small BERT for the bert-base rows: the code runs, in seconds
 
